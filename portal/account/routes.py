@@ -1,0 +1,57 @@
+"""A person's own profile and password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, url_for
+from flask_login import current_user, login_required
+
+from portal import audit
+from portal.account.forms import ProfileForm
+from portal.auth.forms import ChangePasswordForm
+from portal.auth.passwords import hash_password, verify_password
+from portal.auth.sessions import end_all_sessions
+from portal.extensions import db
+from portal.web import redirect_to, render_page, wants_fragment
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    saved = False
+    if form.validate_on_submit():
+        user.display_name = form.display_name.data.strip()
+        user.pronouns = (form.pronouns.data or "").strip() or None
+        user.time_zone = form.time_zone.data
+        user.phone = (form.phone.data or "").strip() or None
+        user.organisation = (form.organisation.data or "").strip() or None
+        db.session.commit()
+        flash("Your details are saved.", "success")
+        if not wants_fragment():
+            return redirect_to(url_for("account.profile"))
+        saved = True
+    status = 422 if form.errors else 200
+    return render_page("account/profile.html", "profile_form", status=status, form=form, saved=saved)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    user = current_user._get_current_object()
+    form = ChangePasswordForm()
+    form.email_for_check = user.email
+    if form.validate_on_submit():
+        if not verify_password(user.password_hash, form.current_password.data):
+            form.current_password.errors.append("That is not your current password.")
+        else:
+            user.password_hash = hash_password(form.password.data)
+            end_all_sessions(user, "password changed", except_token=user.session_token)
+            audit.record(user, "password.changed", user)
+            db.session.commit()
+            flash("Your password is changed. Other devices were signed out.", "success")
+            return redirect_to(url_for("account.profile"))
+    status = 422 if form.errors else 200
+    return render_page("account/password.html", "password_form", status=status, form=form)

@@ -1,0 +1,47 @@
+"""Password hashing (scrypt, through Werkzeug) and the password policy."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+MIN_LENGTH = 12
+MAX_LENGTH = 256
+HASH_METHOD = "scrypt"  # Werkzeug's scrypt: n=2**15, r=8, p=1
+
+# Verifying against this keeps a sign-in for an unknown email as slow as a real one.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-ever", method=HASH_METHOD)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=HASH_METHOD)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    if not stored_hash:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(stored_hash, password)
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn ships the 30,000 most common passwords of public breaches.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, email: str | None = None) -> str | None:
+    """A sentence saying what is wrong with a new password, or None when it is fine."""
+    if len(password) < MIN_LENGTH:
+        return f"Use at least {MIN_LENGTH} characters. A short sentence you can remember works well."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    folded = password.lower()
+    if folded in _common_passwords() or len(set(folded)) < 4:
+        return "This password is too common or too easy to guess. Try a few unrelated words."
+    if email and folded.strip() in {email.lower(), email.split("@")[0].lower()}:
+        return "Do not use your email address as your password."
+    return None

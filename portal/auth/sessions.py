@@ -1,0 +1,89 @@
+"""Server-side sessions: the cookie only names a row of user_sessions.
+
+Signing out ends the row, so a copied old cookie no longer works; deactivating an account
+ends all of its rows; idle and absolute lifetimes are checked on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, session
+from flask_login import login_user, logout_user
+from sqlalchemy import update
+
+from portal.extensions import db
+from portal.models import User, UserSession, utcnow
+
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User) -> None:
+    """Sign `user` in with a brand-new session (a fresh cookie, a fresh CSRF secret)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(UserSession(token_hash=_hash(token), user_id=user.id, created_at=now, last_seen_at=now))
+    user.last_login_at = now
+    db.session.commit()
+    session.clear()
+    session.permanent = True
+    user.session_token = token
+    login_user(user)
+
+
+def end_current_session(current: User | None) -> None:
+    if current is not None and current.session_token:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == _hash(current.session_token), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), ended_reason="signed out")
+        )
+        db.session.commit()
+    logout_user()
+    session.clear()
+
+
+def end_all_sessions(user: User, reason: str, *, except_token: str | None = None) -> None:
+    """End every open session of `user` (not committed: part of the caller's change)."""
+    stmt = (
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    )
+    if except_token:
+        stmt = stmt.where(UserSession.token_hash != _hash(except_token))
+    db.session.execute(stmt)
+
+
+def load_user(token: str) -> User | None:
+    """Flask-Login's user_loader: the user of a live session, or None."""
+    row = db.session.execute(
+        db.select(UserSession).where(UserSession.token_hash == _hash(token))
+    ).scalar_one_or_none()
+    if row is None or row.ended_at is not None:
+        return None
+    now = utcnow()
+    config = current_app.config
+    expired = None
+    if now - row.created_at > config["SESSION_ABSOLUTE_LIFETIME"]:
+        expired = "absolute lifetime"
+    elif now - row.last_seen_at > config["SESSION_IDLE_LIFETIME"]:
+        expired = "idle"
+    user = db.session.get(User, row.user_id)
+    if user is None or user.deactivated_at is not None:
+        expired = expired or "deactivated"
+    if expired:
+        row.ended_at, row.ended_reason = now, expired
+        db.session.commit()
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    user.session_token = token
+    return user

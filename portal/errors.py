@@ -1,0 +1,129 @@
+"""Error pages in the portal's own look, as whole pages or as htmx alerts."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+from htmx_flask import make_response
+from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import db, login_manager
+from portal.web import safe_next, wants_fragment
+
+TITLES = {
+    400: "That request could not be read",
+    403: "You do not have access to this",
+    404: "We could not find that page",
+    405: "That action is not available here",
+    413: "That file is too large",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+}
+EXPLANATIONS = {
+    400: "Please go back and try again.",
+    403: "If you think you should, ask your facilitator or the programme team.",
+    404: "The link may be old, or the item may have been moved.",
+    405: "Please use the buttons on the page.",
+    413: "Files can be at most 20 MB.",
+    429: "For your safety we paused this for a few minutes. Please wait, then try again.",
+    500: "The programme team has been told. Please try again in a moment.",
+}
+# Never re-sent by the stale-token page: secrets stay out of the HTML.
+_NOT_RESENT = {"csrf_token", "password", "new_password", "current_password", "confirm"}
+
+
+def _render(code: int, template: str = "errors/error.html", trigger: dict | None = None, **context):
+    context.setdefault("title", TITLES.get(code, "Something went wrong"))
+    context.setdefault("explanation", EXPLANATIONS.get(code, ""))
+    context.setdefault("code", code)
+    if wants_fragment():
+        html = render_block(template, "alert", fragment=True, **context)
+        response = make_response(html, code, retarget="#messages", reswap="innerHTML", trigger=trigger)
+    else:
+        response = make_response(render_template(template, fragment=False, **context), code)
+    response.vary.add("HX-Request")
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        # A stale or missing token: say so plainly and offer the same entries again with a
+        # fresh token, so nothing typed is lost (passwords are never echoed back).
+        fields = [
+            (key, value)
+            for key, values in request.form.lists()
+            if key not in _NOT_RESENT
+            for value in values
+        ]
+        # For htmx, portal.js puts the fresh token into the page, so pressing again works.
+        return _render(
+            400,
+            "errors/csrf.html",
+            trigger={"portal:csrf": {"token": generate_csrf()}} if wants_fragment() else None,
+            title="This form had expired",
+            explanation="For your safety, forms stop working after a while or after signing out.",
+            fields=fields,
+            action=request.full_path if request.query_string else request.path,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        response = _render(error.code)
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return _render(500)
+
+    @app.errorhandler(InternalServerError)
+    def internal(error):
+        db.session.rollback()
+        return _render(500)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import flash, redirect, url_for
+
+        if request.htmx:
+            # htmx does not follow a 3xx into a fragment: send the whole page to sign-in.
+            current = request.htmx.current_url or request.full_path
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(current)
+            here = parts.path + (f"?{parts.query}" if parts.query else "")
+            target = url_for("auth.login", next=safe_next(here, "/"))
+            return make_response("", 401, redirect=target)
+        flash("Please sign in to continue.", "info")
+        return redirect(url_for("auth.login", next=safe_next(request.full_path.rstrip("?"), "/")))
+
+    @app.after_request
+    def add_flashes_to_fragments(response):
+        from portal.web import flashes_oob
+
+        if (
+            wants_fragment()
+            and response.mimetype == "text/html"
+            and "HX-Redirect" not in response.headers
+            and response.status_code < 300
+            and current_user_has_flashes()
+        ):
+            response.set_data(response.get_data(as_text=True) + flashes_oob())
+        return response
+
+
+def current_user_has_flashes() -> bool:
+    from flask import session
+
+    return bool(session.get("_flashes"))
+
+
+__all__ = ["register", "current_user"]

@@ -1,0 +1,25 @@
+"""All tables. One module per area; importing this package registers every model."""
+
+from portal.models.base import utcnow
+from portal.models.people import (
+    ROLE_ORDER,
+    AuditEvent,
+    Invitation,
+    PasswordReset,
+    Role,
+    User,
+    UserRole,
+    UserSession,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Invitation",
+    "PasswordReset",
+    "ROLE_ORDER",
+    "Role",
+    "User",
+    "UserRole",
+    "UserSession",
+    "utcnow",
+]

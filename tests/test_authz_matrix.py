@@ -1,0 +1,125 @@
+"""The authorization matrix: every route in app.url_map, for every principal, has an
+expected outcome here. A route added without its row makes test_every_route_has_a_row fail.
+
+Outcomes: "ok" (served: 2xx, 3xx, or a validation answer 400/410/422), "login" (sent to
+sign in), "deny" (403). Objects in URLs belong to the world built by the `world` fixture:
+"_in" principals are related to them (their cohort, their supervisee), "_out" are not.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PRINCIPALS = (
+    "anonymous",
+    "trainee_in",
+    "trainee_out",
+    "facilitator_in",
+    "facilitator_out",
+    "supervisor_in",
+    "supervisor_out",
+    "admin",
+)
+
+
+def everyone(outcome="ok"):
+    return dict.fromkeys(PRINCIPALS, outcome)
+
+
+def signed_in():
+    return {**everyone("ok"), "anonymous": "login"}
+
+
+def only(*allowed):
+    table = {p: "deny" for p in PRINCIPALS}
+    table["anonymous"] = "login"
+    for p in allowed:
+        table[p] = "ok"
+    return table
+
+
+TRAINEES = ("trainee_in", "trainee_out")
+FACILITATORS = ("facilitator_in", "facilitator_out")
+SUPERVISORS = ("supervisor_in", "supervisor_out")
+
+# (endpoint, method) -> {principal: outcome}
+MATRIX: dict[tuple[str, str], dict[str, str]] = {
+    ("static", "GET"): everyone(),
+    ("main.index", "GET"): everyone(),
+    ("main.healthz", "GET"): everyone(),
+    ("auth.login", "GET"): everyone(),
+    ("auth.login", "POST"): everyone(),
+    ("auth.logout", "POST"): everyone(),
+    ("auth.forgot_password", "GET"): everyone(),
+    ("auth.forgot_password", "POST"): everyone(),
+    ("auth.reset_password", "GET"): everyone(),
+    ("auth.reset_password", "POST"): everyone(),
+    ("auth.accept_invitation", "GET"): everyone(),
+    ("auth.accept_invitation", "POST"): everyone(),
+    ("account.profile", "GET"): signed_in(),
+    ("account.profile", "POST"): signed_in(),
+    ("account.password", "GET"): signed_in(),
+    ("account.password", "POST"): signed_in(),
+    ("dashboards.home", "GET"): signed_in(),
+    ("dashboards.admin", "GET"): only("admin"),
+    ("dashboards.facilitator", "GET"): only(*FACILITATORS),
+    ("dashboards.supervisor", "GET"): only(*SUPERVISORS),
+    ("dashboards.trainee", "GET"): only(*TRAINEES),
+    ("admin.users", "GET"): only("admin"),
+    ("admin.user", "GET"): only("admin"),
+    ("admin.change_roles", "POST"): only("admin"),
+    ("admin.deactivate", "POST"): only("admin"),
+    ("admin.reactivate", "POST"): only("admin"),
+    ("admin.resend_invitation", "POST"): only("admin"),
+    ("admin.invite", "GET"): only("admin"),
+    ("admin.invite", "POST"): only("admin"),
+    ("admin.audit_log", "GET"): only("admin"),
+}
+
+
+def _rules(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_a_row(app):
+    missing = [f"{rule.endpoint} {method} {rule.rule}" for rule, method in _rules(app) if (rule.endpoint, method) not in MATRIX]
+    assert not missing, "routes without a row in the authorization matrix:\n" + "\n".join(missing)
+    stale = [key for key in MATRIX if key not in {(r.endpoint, m) for r, m in _rules(app)}]
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def test_every_row_names_every_principal():
+    for key, row in MATRIX.items():
+        assert set(row) == set(PRINCIPALS), key
+
+
+def classify(response) -> str:
+    location = response.headers.get("Location", "") or response.headers.get("HX-Redirect", "")
+    if response.status_code in (301, 302, 303) and location.startswith("/login?next="):
+        return "login"
+    if response.status_code == 401:
+        return "login"
+    if response.status_code == 403:
+        return "deny"
+    if response.status_code == 404:
+        return "missing"
+    if response.status_code in (200, 204, 301, 302, 303, 400, 410, 422):
+        return "ok"
+    return f"status {response.status_code}"
+
+
+CASES = [(endpoint, method, principal) for (endpoint, method), row in MATRIX.items() for principal in PRINCIPALS]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "principal"), CASES, ids=["-".join(c) for c in CASES])
+def test_route_outcome(app, client, auth, world, endpoint, method, principal):
+    rule = next(r for r, m in _rules(app) if r.endpoint == endpoint and m == method)
+    url = world.url_for(rule)
+    if principal != "anonymous":
+        auth.login_as(world.people[principal])
+    response = client.open(url, method=method, data={})
+    assert classify(response) == MATRIX[(endpoint, method)][principal], (
+        f"{principal} {method} {url}: {response.status_code} {response.headers.get('Location', '')}"
+    )

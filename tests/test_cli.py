@@ -1,0 +1,61 @@
+"""The command-line tasks that other tools rely on."""
+
+from __future__ import annotations
+
+from portal.extensions import db
+from portal.models import Role, User
+
+
+def test_seed_demo_fills_an_empty_database_once(app, runner):
+    result = runner.invoke(args=["seed-demo", "--password", "demo password long"])
+    assert result.exit_code == 0, result.output
+    assert "trainee12@example.org" in result.output and "demo password long" in result.output
+    with app.app_context():
+        emails = set(db.session.execute(db.select(User.email)).scalars())
+        assert {"admin@example.org", "facilitator1@example.org", "facilitator2@example.org",
+                "supervisor1@example.org", "supervisor2@example.org"} <= emails
+        assert {f"trainee{n:02d}@example.org" for n in range(1, 13)} <= emails
+        admin = db.session.execute(db.select(User).where(User.email == "admin@example.org")).scalar_one()
+        assert admin.roles == {Role.ADMIN}
+    again = runner.invoke(args=["seed-demo", "--password", "demo password long"])
+    assert again.exit_code != 0
+    assert "already holds" in again.output
+
+
+def test_seed_demo_prints_a_random_password_when_none_given(app, runner, client):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0
+    password = result.output.strip().splitlines()[-1].split(": ", 1)[1]
+    response = client.post("/login", data={"email": "admin@example.org", "password": password})
+    assert response.status_code == 303
+
+
+def test_create_admin_prompts_for_a_password(app, runner, client):
+    result = runner.invoke(args=["create-admin", "Boss@Example.org"], input="a strong admin phrase\na strong admin phrase\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.execute(db.select(User).where(User.email == "boss@example.org")).scalar_one()
+        assert user.roles == {Role.ADMIN}
+    assert client.post("/login", data={"email": "boss@example.org", "password": "a strong admin phrase"}).status_code == 303
+
+
+def test_create_admin_refuses_a_weak_password(app, runner):
+    result = runner.invoke(args=["create-admin", "boss@example.org"], input="password\npassword\n")
+    assert result.exit_code != 0
+    with app.app_context():
+        assert db.session.execute(db.select(User)).first() is None
+
+
+def test_routes_command_lists_routes(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'routes.db'}", "PORTAL_INSTANCE_PATH": str(tmp_path)}
+    result = subprocess.run(  # noqa: S603 - our own interpreter and command
+        [sys.executable, "-m", "flask", "--app", "app", "routes"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "auth.login" in result.stdout and "/healthz" in result.stdout

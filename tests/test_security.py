@@ -1,0 +1,164 @@
+"""The security baseline: CSRF, headers, cookies, error pages, configuration."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import ConfigurationError
+from portal.extensions import db
+from portal.models import Role, User
+from tests.conftest import make_test_app, text_of
+
+
+def _name(app, person) -> str:
+    with app.app_context():
+        return db.session.get(User, person.id).display_name
+
+
+@pytest.mark.parametrize("csrf", [False, "bad"])
+def test_a_post_without_a_valid_token_is_refused_and_changes_nothing(app, client, auth, make_user, csrf):
+    person = make_user(name="Original Name")
+    auth.login_as(person)
+    response = client.post(
+        "/account", data={"display_name": "Changed", "time_zone": "UTC"}, csrf=csrf
+    )
+    assert response.status_code == 400
+    assert "This form had expired" in text_of(response)
+    assert _name(app, person) == "Original Name"
+
+
+def test_htmx_posts_need_the_token_too(app, client, auth, make_user, hx):
+    person = make_user(name="Original Name")
+    auth.login_as(person)
+    refused = client.post("/account", data={"display_name": "Changed", "time_zone": "UTC"}, headers=hx, csrf=False)
+    assert refused.status_code == 400
+    assert refused.headers["HX-Retarget"] == "#messages"
+    assert "portal:csrf" in refused.headers["HX-Trigger"]  # a fresh token for the page
+    assert _name(app, person) == "Original Name"
+    accepted = client.post("/account", data={"display_name": "Changed", "time_zone": "UTC"}, headers=hx)
+    assert accepted.status_code == 200
+    assert _name(app, person) == "Changed"
+
+
+def test_a_stale_form_keeps_what_was_typed_but_never_the_password(client, auth, make_user):
+    auth.login_as(make_user())
+    response = client.post(
+        "/account",
+        data={"display_name": "Typed <b>carefully</b>", "time_zone": "Europe/Paris", "password": "secret words here"},
+        csrf=False,
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'name="display_name" value="Typed &lt;b&gt;carefully&lt;/b&gt;"' in html
+    assert 'name="time_zone" value="Europe/Paris"' in html
+    assert "secret words here" not in html
+    assert 'name="csrf_token"' in html
+    assert "Send again" in html
+
+
+def test_the_token_does_not_expire_within_a_session(app):
+    # A two-hour live session or a timed test must not lose its form to a timer.
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "http" not in csp  # no third-party origin
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_load_nothing_from_elsewhere_and_run_no_inline_script(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert "//" not in "".join(part.split('"')[0] for part in html.split('src="')[1:])
+    assert "<script>" not in html
+    assert 'src="/static/vendor/htmx.min.js"' in html
+    assert '"selfRequestsOnly": true' in html and '"allowEval": false' in html
+
+
+def test_session_cookie_flags(client, auth, make_user):
+    auth.login(make_user().email)
+    cookie = client.get_cookie("portal_session")
+    assert cookie.http_only
+    assert cookie.same_site == "Lax"
+
+
+def test_production_refuses_a_default_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError):
+        make_test_app(f"sqlite:///{tmp_path / 'x.db'}", SECRET_KEY="dev-only-not-secret", PORTAL_ENV="production")
+
+
+def test_production_cookie_is_secure(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    from portal import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_not_found_page_in_the_portals_look(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "We could not find that page" in text_of(response)
+    assert 'class="skip-link"' in response.get_data(as_text=True)
+
+
+def test_errors_are_alerts_for_htmx(client, hx):
+    response = client.get("/no/such/page", headers=hx)
+    assert response.status_code == 404
+    assert response.headers["HX-Retarget"] == "#messages"
+    body = response.get_data(as_text=True)
+    assert "<html" not in body and 'role="alert"' in body
+
+
+def test_forbidden_page(client, auth, make_user):
+    auth.login_as(make_user(roles=[Role.TRAINEE]))
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+    assert "You do not have access" in text_of(response)
+
+
+def test_a_crash_shows_no_stack_trace(tmp_path):
+    app = make_test_app(f"sqlite:///{tmp_path / 'crash.db'}")
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in body
+    assert "secret internals" not in body and "Traceback" not in body
+    hx_response = app.test_client().get("/boom", headers={"HX-Request": "true"})
+    assert hx_response.status_code == 500 and "<html" not in hx_response.get_data(as_text=True)
+
+
+def test_user_text_is_escaped(app, client, auth, make_user):
+    make_user(name="<script>alert(1)</script>")
+    admin = make_user(roles=[Role.ADMIN])
+    auth.login_as(admin)
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_health_check(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+
+
+def test_health_check_reports_a_dead_database(tmp_path):
+    app = make_test_app("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
