@@ -29,8 +29,13 @@ PASSWORD = "benchmark demo password"  # noqa: S105
 
 
 def flask(env, *args):
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env, check=True,  # noqa: S603
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(  # noqa: S603 - our own interpreter and app
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def sign_in(base, email):
@@ -66,8 +71,10 @@ def measure(browsers, path):
     wall = time.perf_counter() - started
     timings.sort()
     p = lambda q: timings[min(len(timings) - 1, int(q * len(timings)))] * 1000  # noqa: E731
-    print(f"{path:<28} n={len(timings):>4}  p50={p(0.5):7.1f} ms  p95={p(0.95):7.1f} ms  "
-          f"max={timings[-1] * 1000:7.1f} ms  {len(timings) / wall:7.1f} req/s  errors={errors}")
+    print(
+        f"{path:<28} n={len(timings):>4}  p50={p(0.5):7.1f} ms  p95={p(0.95):7.1f} ms  "
+        f"max={timings[-1] * 1000:7.1f} ms  {len(timings) / wall:7.1f} req/s  errors={errors}"
+    )
 
 
 def main():
@@ -77,8 +84,9 @@ def main():
         flask(env, "db", "upgrade")
         flask(env, "seed-demo", "--password", PASSWORD)
         print(f"database: {url.split('@')[-1]}  workers: {WORKERS}  threads: {THREADS}  requests/page: {REQUESTS}")
-        with gunicorn(url, "benchmark-secret-key-" + "x" * 32, workers=WORKERS,
-                      extra_env={"PORTAL_INSTANCE_PATH": tmp}) as base:
+        with gunicorn(
+            url, "benchmark-secret-key-" + "x" * 32, workers=WORKERS, extra_env={"PORTAL_INSTANCE_PATH": tmp}
+        ) as base:
             anonymous = [Browser(base) for _ in range(THREADS)]
             measure(anonymous, "/login")
             measure(anonymous, "/healthz")

@@ -81,10 +81,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.account.routes import bp as account_bp
     from portal.admin.routes import bp as admin_bp
     from portal.auth.routes import bp as auth_bp
+    from portal.cohorts.calendar_routes import bp as calendar_bp
+    from portal.cohorts.routes import bp as cohorts_bp
     from portal.dashboards.routes import bp as dashboards_bp
     from portal.main import bp as main_bp
 
-    for blueprint in (main_bp, auth_bp, account_bp, dashboards_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, account_bp, dashboards_bp, admin_bp, cohorts_bp, calendar_bp):
         app.register_blueprint(blueprint)
 
     errors.register(app)

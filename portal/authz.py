@@ -9,10 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user, login_required
+from sqlalchemy import or_
 
-from portal.models import Role, User
+from portal.extensions import db
+from portal.models import (
+    Cohort,
+    CohortFacilitator,
+    CohortSession,
+    Enrollment,
+    EnrollmentStatus,
+    Handout,
+    Role,
+    Supervision,
+    User,
+)
 
 
 def _is(user, role: Role) -> bool:
@@ -23,12 +35,98 @@ def is_admin(user) -> bool:
     return _is(user, Role.ADMIN)
 
 
+def facilitates(user, cohort: Cohort) -> bool:
+    return _is(user, Role.FACILITATOR) and any(link.user_id == user.id for link in cohort.facilitator_links)
+
+
+def enrollment_status(user, cohort: Cohort) -> str | None:
+    """The person's place in the cohort (enrolled, waitlisted, withdrawn) or None; one query
+    per cohort and request."""
+    cache = g.setdefault("_enrollment_status", {})
+    key = (user.id, cohort.id)
+    if key not in cache:
+        cache[key] = db.session.execute(
+            db.select(Enrollment.status).where(Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id)
+        ).scalar_one_or_none()
+    return cache[key]
+
+
+def takes_part(user, cohort: Cohort) -> bool:
+    return enrollment_status(user, cohort) in (EnrollmentStatus.ENROLLED.value, EnrollmentStatus.WAITLISTED.value)
+
+
+def supervises(user, trainee_id: int) -> bool:
+    return (
+        _is(user, Role.SUPERVISOR)
+        and db.session.execute(
+            db.select(Supervision.id).where(
+                Supervision.supervisor_id == user.id,
+                Supervision.trainee_id == trainee_id,
+                Supervision.ended_at.is_(None),
+            )
+        ).first()
+        is not None
+    )
+
+
+def _view_cohort(u, cohort: Cohort) -> bool:
+    return is_admin(u) or facilitates(u, cohort) or takes_part(u, cohort)
+
+
+def _manage_cohort(u, cohort: Cohort) -> bool:
+    return is_admin(u) or facilitates(u, cohort)
+
+
+def _download_handout(u, handout: Handout) -> bool:
+    if handout.removed_at is not None:
+        return is_admin(u)
+    if handout.cohort_id is None:  # a programme handout: everyone taking part anywhere
+        return bool(u.roles & {Role.ADMIN, Role.FACILITATOR, Role.TRAINEE})
+    return _view_cohort(u, db.session.get(Cohort, handout.cohort_id))
+
+
+def _remove_handout(u, handout: Handout) -> bool:
+    if handout.cohort_id is None:
+        return is_admin(u)
+    return _manage_cohort(u, db.session.get(Cohort, handout.cohort_id))
+
+
 # action -> rule(user, obj) -> bool
 RULES: dict[str, Callable[[User, object], bool]] = {
     "manage_users": lambda u, o: is_admin(u),
     "view_audit_log": lambda u, o: is_admin(u),
     "dashboard": lambda u, role: _is(u, Role(role)),
+    "create_cohort": lambda u, o: is_admin(u),
+    "list_cohorts": lambda u, o: is_admin(u) or _is(u, Role.FACILITATOR),
+    "administer_cohort": lambda u, cohort: is_admin(u),
+    "view_cohort": _view_cohort,
+    "manage_cohort": _manage_cohort,
+    "view_session": lambda u, session: _view_cohort(u, session.cohort),
+    "reschedule_session": lambda u, session: _manage_cohort(u, session.cohort),
+    "download_handout": _download_handout,
+    "remove_handout": _remove_handout,
+    "add_programme_handout": lambda u, o: is_admin(u),
 }
+
+
+def visible_cohorts(user):
+    """A query of the cohorts this person may open (admins: all)."""
+    query = db.select(Cohort)
+    if is_admin(user):
+        return query
+    facilitated = db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == user.id)
+    taking_part = db.select(Enrollment.cohort_id).where(
+        Enrollment.user_id == user.id,
+        Enrollment.status.in_([EnrollmentStatus.ENROLLED.value, EnrollmentStatus.WAITLISTED.value]),
+    )
+    return query.where(or_(Cohort.id.in_(facilitated), Cohort.id.in_(taking_part)))
+
+
+def session_of(session_id: int) -> CohortSession:
+    session = db.session.get(CohortSession, session_id)
+    if session is None:
+        abort(404)
+    return session
 
 
 def can(user, action: str, obj: object = None) -> bool:

@@ -43,5 +43,116 @@ def seed(password: str) -> dict[str, User]:
         db.session.add(user)
         created[email] = user
     db.session.flush()
+    _seed_cohorts(created)
     db.session.commit()
     return created
+
+
+def _seed_cohorts(people: dict[str, User]) -> None:
+    """facilitator1 runs a cohort in its week 3 now (trainee01-06, supervisor1);
+    facilitator2's cohort starts in two weeks and is enrolling (trainee07-12, supervisor2)."""
+    import random
+    from datetime import time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from portal.cohorts import dyads, roster
+    from portal.cohorts.manage import create_cohort
+    from portal.models import CohortStatus, Handout
+
+    admin = people["admin@example.org"]
+    zone = "America/New_York"
+    today = utcnow().astimezone(ZoneInfo(zone)).date()
+    plans = [
+        (
+            "Spring Cohort A",
+            "facilitator1@example.org",
+            today - timedelta(weeks=2),
+            CohortStatus.ENROLLING,
+            range(1, 7),
+            "supervisor1@example.org",
+        ),
+        (
+            "Summer Cohort B",
+            "facilitator2@example.org",
+            today + timedelta(weeks=2),
+            CohortStatus.ENROLLING,
+            range(7, 13),
+            "supervisor2@example.org",
+        ),
+    ]
+    for name, facilitator, first_day, status, trainees, supervisor in plans:
+        cohort = create_cohort(
+            name=name,
+            facilitators=[people[facilitator]],
+            first_day=first_day,
+            start=time(18, 0),
+            time_zone=zone,
+            meeting_url=f"https://video.example.org/{name.lower().replace(' ', '-')}",
+            capacity=12,
+            notes=None,
+            status=status,
+            by=admin,
+        )
+        for n in trainees:
+            trainee = people[f"trainee{n:02d}@example.org"]
+            roster.add_trainee(cohort.id, trainee, admin)
+            roster.set_supervisor(trainee, people[supervisor], admin)
+        dyads.pair_cohort(cohort.id, keep_workplaces_apart=True, by=admin, rng=random.Random(7))
+    db.session.add(
+        Handout(
+            cohort_id=None,
+            week=2,
+            title="Digital Peer Support Competencies (summary)",
+            filename="Digital Peer Support Competencies.pdf",
+            stored_name=None,
+            link_url=None,
+        )
+    )
+    db.session.flush()
+    _attach_demo_pdf(admin)
+
+
+def _attach_demo_pdf(admin: User) -> None:
+    """A one-page PDF listing the ten competencies, written by the portal itself."""
+    from flask import current_app
+
+    from portal.cohorts import handouts
+    from portal.cohorts.curriculum import COMPETENCIES
+    from portal.models import Handout
+
+    lines = ["Digital Peer Support Competencies", ""] + [
+        f"{n}. {title}{' (emerging)' if emerging else ''}" for n, title, emerging in COMPETENCIES
+    ]
+    data = minimal_pdf(lines)
+    kind = handouts.check_file("competencies.pdf", data)
+    row = db.session.execute(db.select(Handout).where(Handout.cohort_id.is_(None), Handout.week == 2)).scalar_one()
+    row.stored_name = handouts.store(current_app.config["UPLOAD_FOLDER"], kind, data)
+    row.content_type, row.size_bytes, row.uploaded_by_id = kind.content_type, len(data), admin.id
+
+
+def minimal_pdf(lines: list[str]) -> bytes:
+    """A valid one-page PDF with the given lines of text (Helvetica, 12 pt)."""
+
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    text = "BT /F1 12 Tf 72 760 Td 16 TL " + " ".join(f"({escape(line)}) '" for line in lines) + " ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(text)).encode() + b" >>\nstream\n" + text.encode("latin-1") + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

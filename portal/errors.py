@@ -52,12 +52,7 @@ def register(app: Flask) -> None:
     def csrf_error(error):
         # A stale or missing token: say so plainly and offer the same entries again with a
         # fresh token, so nothing typed is lost (passwords are never echoed back).
-        fields = [
-            (key, value)
-            for key, values in request.form.lists()
-            if key not in _NOT_RESENT
-            for value in values
-        ]
+        fields = [(key, value) for key, values in request.form.lists() if key not in _NOT_RESENT for value in values]
         # For htmx, portal.js puts the fresh token into the page, so pressing again works.
         return _render(
             400,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
@@ -45,6 +45,7 @@ def _macro(name: str):
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(field=_macro("field"), error_summary=_macro("error_summary"))
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["timedelta"] = lambda seconds: timedelta(seconds=seconds)
     app.jinja_env.globals.update(can=can, Role=Role)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -30,7 +31,9 @@ _HASHES: dict[str, str] = {}
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgresql", "postgres:")):
-        return url.replace("postgresql://", "postgresql+psycopg://", 1).replace("postgres://", "postgresql+psycopg://", 1)
+        return url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+            "postgres://", "postgresql+psycopg://", 1
+        )
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
@@ -64,6 +67,7 @@ def make_test_app(url: str, **overrides):
         "MAIL_BACKEND": "memory",
         "RATELIMIT_STORAGE_URI": "memory://",
         "PUBLIC_BASE_URL": "http://localhost",
+        "UPLOAD_FOLDER": os.path.join(tempfile.gettempdir(), "portal-test-uploads", str(os.getpid())),
         "SERVER_NAME": None,
     }
     config.update(overrides)
@@ -189,9 +193,7 @@ class AuthActions:
 
         token = secrets.token_urlsafe(32)
         with self._app.app_context():
-            db.session.add(
-                UserSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=person.id)
-            )
+            db.session.add(UserSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=person.id))
             db.session.commit()
         with self._client.session_transaction() as sess:
             sess.clear()
@@ -239,11 +241,67 @@ def text_of(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
+@pytest.fixture
+def make_cohort(app, make_user):
+    """A cohort with its six sessions, created the way the portal creates them."""
+
+    def make(
+        facilitators=(),
+        trainees=(),
+        capacity=12,
+        first_day=None,
+        start=None,
+        zone="America/New_York",
+        status="enrolling",
+        name="Test Cohort",
+        meeting_url="https://video.example.org/room",
+        supervisor=None,
+    ):
+        from datetime import date, time
+
+        from portal.cohorts import roster
+        from portal.cohorts.manage import create_cohort
+        from portal.models import CohortStatus
+
+        with app.app_context():
+            admin = db.session.execute(db.select(User).limit(1)).scalar_one_or_none()
+            if admin is None:
+                admin = db.session.get(User, make_user(roles=[Role.ADMIN]).id)
+            facilitator_rows = [db.session.get(User, f.id) for f in facilitators]
+            cohort = create_cohort(
+                name=name,
+                facilitators=facilitator_rows,
+                first_day=first_day or date(2027, 3, 1),
+                start=start or time(18, 0),
+                time_zone=zone,
+                meeting_url=meeting_url,
+                capacity=capacity,
+                notes=None,
+                status=CohortStatus(status),
+                by=admin,
+            )
+            enrollment_ids = []
+            for t in trainees:
+                user = db.session.get(User, t.id)
+                enrollment_ids.append(roster.add_trainee(cohort.id, user, admin).id)
+                if supervisor is not None:
+                    roster.set_supervisor(user, db.session.get(User, supervisor.id), admin)
+            db.session.commit()
+            return SimpleNamespace(
+                id=cohort.id,
+                name=cohort.name,
+                session_ids=[s.id for s in cohort.sessions],
+                enrollment_ids=enrollment_ids,
+            )
+
+    return make
+
+
 class World:
     """The people and objects of the authorization matrix. '_in' people are related to the
     objects named in URLs; '_out' people hold the same roles but are not."""
 
-    def __init__(self, app, make_user):
+    def __init__(self, app, make_user, make_cohort):
         self.app = app
         self.people = {
             "trainee_in": make_user("trainee.in@example.org", roles=[Role.TRAINEE]),
@@ -255,7 +313,50 @@ class World:
             "admin": make_user("admin.world@example.org", roles=[Role.ADMIN]),
         }
         self.target = make_user("target@example.org", roles=[Role.TRAINEE], status="invited")
-        self.values = {"user_id": self.target.id, "token": "not-a-valid-token", "filename": "css/portal.css"}
+        p = self.people
+        self.cohort = make_cohort(
+            facilitators=[p["facilitator_in"]],
+            trainees=[p["trainee_in"]],
+            supervisor=p["supervisor_in"],
+            name="Cohort In",
+        )
+        self.other = make_cohort(
+            facilitators=[p["facilitator_out"]],
+            trainees=[p["trainee_out"]],
+            supervisor=p["supervisor_out"],
+            name="Cohort Out",
+        )
+        self.handout_id = self._handout(self.cohort.id)
+        self.values = {
+            "user_id": self.target.id,
+            "token": "not-a-valid-token-at-all-0000",
+            "filename": "css/portal.css",
+            "cohort_id": self.cohort.id,
+            "session_id": self.cohort.session_ids[0],
+            "enrollment_id": self.cohort.enrollment_ids[0],
+            "handout_id": self.handout_id,
+        }
+
+    def _handout(self, cohort_id: int) -> int:
+        from portal.cohorts import handouts
+        from portal.demo import minimal_pdf
+        from portal.models import Handout
+
+        data = minimal_pdf(["A handout"])
+        with self.app.app_context():
+            kind = handouts.check_file("h.pdf", data)
+            row = Handout(
+                cohort_id=cohort_id,
+                week=1,
+                title="Week one notes",
+                filename="Week one notes.pdf",
+                stored_name=handouts.store(self.app.config["UPLOAD_FOLDER"], kind, data),
+                content_type=kind.content_type,
+                size_bytes=len(data),
+            )
+            db.session.add(row)
+            db.session.commit()
+            return row.id
 
     def url_for(self, rule) -> str:
         url = rule.rule
@@ -266,5 +367,5 @@ class World:
 
 
 @pytest.fixture
-def world(app, make_user):
-    return World(app, make_user)
+def world(app, make_user, make_cohort):
+    return World(app, make_user, make_cohort)

@@ -37,9 +37,26 @@ def gunicorn(database_url: str, secret_key: str, workers: int = 4, extra_env: di
         **(extra_env or {}),
     }
     process = subprocess.Popen(  # noqa: S603 - our own server
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "2",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "app:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

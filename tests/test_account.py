@@ -12,23 +12,29 @@ def test_edit_profile(app, client, auth, make_user):
     auth.login_as(person)
     response = client.post(
         "/account",
-        data={"display_name": "Jo March", "pronouns": "she/her", "time_zone": "America/Chicago", "phone": "+1 555 0100"},
+        data={
+            "display_name": "Jo March",
+            "pronouns": "she/her",
+            "time_zone": "America/Chicago",
+            "phone": "+1 555 0100",
+        },
     )
     assert response.status_code == 303
     assert "Your details are saved" in text_of(client.get("/account"))
     with app.app_context():
         user = db.session.get(User, person.id)
         assert (user.display_name, user.pronouns, user.time_zone, user.phone) == (
-            "Jo March", "she/her", "America/Chicago", "+1 555 0100"
+            "Jo March",
+            "she/her",
+            "America/Chicago",
+            "+1 555 0100",
         )
 
 
 def test_invalid_profile_shows_errors_by_the_field_and_saves_nothing(app, client, auth, make_user):
     person = make_user(name="Before")
     auth.login_as(person)
-    response = client.post(
-        "/account", data={"display_name": "", "time_zone": "Mars/Olympus", "phone": "call me maybe"}
-    )
+    response = client.post("/account", data={"display_name": "", "time_zone": "Mars/Olympus", "phone": "call me maybe"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in html
@@ -65,7 +71,11 @@ def test_change_password_signs_out_other_devices(app, client, auth, make_user):
     assert "not your current password" in text_of(wrong)
     ok = client.post(
         "/account/password",
-        data={"current_password": DEFAULT_PASSWORD, "password": "another long phrase", "confirm": "another long phrase"},
+        data={
+            "current_password": DEFAULT_PASSWORD,
+            "password": "another long phrase",
+            "confirm": "another long phrase",
+        },
     )
     assert ok.status_code == 303
     assert client.get("/account").status_code == 200

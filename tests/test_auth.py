@@ -65,7 +65,9 @@ def test_deactivated_and_invited_accounts_cannot_sign_in(client, auth, make_user
 )
 def test_next_only_leads_within_the_site(client, make_user, next_url, expected):
     person = make_user(roles=[Role.ADMIN])
-    response = client.post("/login", query_string={"next": next_url}, data={"email": person.email, "password": DEFAULT_PASSWORD})
+    response = client.post(
+        "/login", query_string={"next": next_url}, data={"email": person.email, "password": DEFAULT_PASSWORD}
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == expected
 
@@ -141,7 +143,9 @@ def test_sign_in_failures_are_limited_per_account(client, make_user):
     assert "Too many attempts" in text_of(blocked)
     # Other accounts are not blocked by it.
     other = make_user()
-    ok = client.post("/login", data={"email": other.email, "password": DEFAULT_PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.99"})
+    ok = client.post(
+        "/login", data={"email": other.email, "password": DEFAULT_PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.99"}
+    )
     assert ok.status_code == 303
 
 
@@ -248,7 +252,10 @@ def test_password_policy(app, client, make_user, outbox, password, message):
     assert response.status_code == 422
     assert message in text_of(response)
     with app.app_context():
-        assert db.session.execute(db.select(User).where(User.email == "invitee@example.org")).scalar_one().password_hash is None
+        assert (
+            db.session.execute(db.select(User).where(User.email == "invitee@example.org")).scalar_one().password_hash
+            is None
+        )
 
 
 def test_invitation_sets_a_password_once(app, client, auth, make_user, outbox):
@@ -267,7 +274,9 @@ def test_invitation_sets_a_password_once(app, client, auth, make_user, outbox):
     page = invitee.get(link)
     assert page.status_code == 200
     assert "new.person@example.org" in text_of(page)
-    accepted = invitee.post(link, data={"display_name": "Nia Person", "password": "my own long phrase", "confirm": "my own long phrase"})
+    accepted = invitee.post(
+        link, data={"display_name": "Nia Person", "password": "my own long phrase", "confirm": "my own long phrase"}
+    )
     assert accepted.status_code == 303
     assert invitee.get("/dashboard").headers["Location"] == "/dashboard/facilitator"
     assert invitee.get(link).status_code == 410
@@ -290,14 +299,18 @@ def test_invitation_expires(app, client, auth, make_user, outbox):
 
 
 def test_htmx_request_needing_sign_in_gets_hx_redirect(client):
-    response = client.get("/account", headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/admin/users?q=x"})
+    response = client.get(
+        "/account", headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/admin/users?q=x"}
+    )
     assert response.status_code == 401
     assert response.headers["HX-Redirect"] == "/login?next=/admin/users?q%3Dx"
     assert response.get_data() == b""
 
 
 def test_login_form_is_a_fragment_for_htmx_and_varies(client, make_user):
-    response = client.post("/login", data={"email": "x@example.org", "password": "nope nope nope"}, headers={"HX-Request": "true"})
+    response = client.post(
+        "/login", data={"email": "x@example.org", "password": "nope nope nope"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith('<form id="login_form"')

@@ -12,8 +12,13 @@ def test_seed_demo_fills_an_empty_database_once(app, runner):
     assert "trainee12@example.org" in result.output and "demo password long" in result.output
     with app.app_context():
         emails = set(db.session.execute(db.select(User.email)).scalars())
-        assert {"admin@example.org", "facilitator1@example.org", "facilitator2@example.org",
-                "supervisor1@example.org", "supervisor2@example.org"} <= emails
+        assert {
+            "admin@example.org",
+            "facilitator1@example.org",
+            "facilitator2@example.org",
+            "supervisor1@example.org",
+            "supervisor2@example.org",
+        } <= emails
         assert {f"trainee{n:02d}@example.org" for n in range(1, 13)} <= emails
         admin = db.session.execute(db.select(User).where(User.email == "admin@example.org")).scalar_one()
         assert admin.roles == {Role.ADMIN}
@@ -31,12 +36,17 @@ def test_seed_demo_prints_a_random_password_when_none_given(app, runner, client)
 
 
 def test_create_admin_prompts_for_a_password(app, runner, client):
-    result = runner.invoke(args=["create-admin", "Boss@Example.org"], input="a strong admin phrase\na strong admin phrase\n")
+    result = runner.invoke(
+        args=["create-admin", "Boss@Example.org"], input="a strong admin phrase\na strong admin phrase\n"
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.execute(db.select(User).where(User.email == "boss@example.org")).scalar_one()
         assert user.roles == {Role.ADMIN}
-    assert client.post("/login", data={"email": "boss@example.org", "password": "a strong admin phrase"}).status_code == 303
+    assert (
+        client.post("/login", data={"email": "boss@example.org", "password": "a strong admin phrase"}).status_code
+        == 303
+    )
 
 
 def test_create_admin_refuses_a_weak_password(app, runner):
@@ -55,7 +65,11 @@ def test_routes_command_lists_routes(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'routes.db'}", "PORTAL_INSTANCE_PATH": str(tmp_path)}
     result = subprocess.run(  # noqa: S603 - our own interpreter and command
         [sys.executable, "-m", "flask", "--app", "app", "routes"],
-        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True, timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "auth.login" in result.stdout and "/healthz" in result.stdout

@@ -26,11 +26,20 @@ def test_an_invitation_link_works_once_even_when_used_at_the_same_moment(app, ma
         def accept(browser, csrf, n):
             start.wait()
             status, _, _ = browser.post(
-                path, {"csrf_token": csrf, "display_name": f"Racer {n}", "password": f"racing phrase {n} x", "confirm": f"racing phrase {n} x"}
+                path,
+                {
+                    "csrf_token": csrf,
+                    "display_name": f"Racer {n}",
+                    "password": f"racing phrase {n} x",
+                    "confirm": f"racing phrase {n} x",
+                },
             )
             results.append(status)
 
-        threads = [threading.Thread(target=accept, args=(b, t, n)) for n, (b, t) in enumerate(zip(browsers, forms, strict=True))]
+        threads = [
+            threading.Thread(target=accept, args=(b, t, n))
+            for n, (b, t) in enumerate(zip(browsers, forms, strict=True))
+        ]
         for t in threads:
             t.start()
         for t in threads:

@@ -19,9 +19,7 @@ def _name(app, person) -> str:
 def test_a_post_without_a_valid_token_is_refused_and_changes_nothing(app, client, auth, make_user, csrf):
     person = make_user(name="Original Name")
     auth.login_as(person)
-    response = client.post(
-        "/account", data={"display_name": "Changed", "time_zone": "UTC"}, csrf=csrf
-    )
+    response = client.post("/account", data={"display_name": "Changed", "time_zone": "UTC"}, csrf=csrf)
     assert response.status_code == 400
     assert "This form had expired" in text_of(response)
     assert _name(app, person) == "Original Name"

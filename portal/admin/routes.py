@@ -56,13 +56,17 @@ def user(user_id: int):
 
 def _user_page(person: User, roles_form: RolesForm | None = None, status: int = 200):
     roles_form = roles_form or RolesForm(data={"roles": [r.value for r in person.ordered_roles]})
-    events = db.session.execute(
-        db.select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .where(AuditEvent.subject_type == "users", AuditEvent.subject_id == person.id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(20)
-    ).scalars().all()
+    events = (
+        db.session.execute(
+            db.select(AuditEvent)
+            .options(joinedload(AuditEvent.actor))
+            .where(AuditEvent.subject_type == "users", AuditEvent.subject_id == person.id)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(20)
+        )
+        .scalars()
+        .all()
+    )
     return render_page(
         "admin/user.html",
         "account_panel",
@@ -157,9 +161,7 @@ def invite():
 @role_required(Role.ADMIN)
 def audit_log():
     query = (
-        db.select(AuditEvent)
-        .options(joinedload(AuditEvent.actor))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        db.select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
     page = db.paginate(query, per_page=PER_PAGE, error_out=False)
     return render_page("admin/audit.html", None, page=page)

@@ -32,9 +32,7 @@ def _account_key() -> str:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.execute(
-        db.select(User).where(User.email == email.strip().lower())
-    ).scalar_one_or_none()
+    return db.session.execute(db.select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -63,9 +63,7 @@ def end_all_sessions(user: User, reason: str, *, except_token: str | None = None
 
 def load_user(token: str) -> User | None:
     """Flask-Login's user_loader: the user of a live session, or None."""
-    row = db.session.execute(
-        db.select(UserSession).where(UserSession.token_hash == _hash(token))
-    ).scalar_one_or_none()
+    row = db.session.execute(db.select(UserSession).where(UserSession.token_hash == _hash(token))).scalar_one_or_none()
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()

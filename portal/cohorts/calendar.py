@@ -1,0 +1,44 @@
+"""iCalendar for sessions (the icalendar package): stable UIDs and SEQUENCE, so an event
+moves in place in a person's calendar when a session is rescheduled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+
+from portal.models import CohortSession, utcnow
+
+PRODID = "-//Digital Peer Support Certification//Portal//EN"
+
+
+def build(sessions: Iterable[CohortSession], name: str, domain: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    stamp = utcnow()
+    for session in sessions:
+        cohort = session.cohort
+        tz = ZoneInfo(cohort.time_zone)
+        event = Event()
+        event.add("uid", f"{session.uid}@{domain}")
+        event.add("sequence", session.sequence)
+        event.add("dtstamp", stamp)
+        event.add("last-modified", session.updated_at)
+        event.add("dtstart", session.starts_at.astimezone(tz))
+        event.add("dtend", session.ends_at.astimezone(tz))
+        event.add("summary", f"Week {session.week}: {session.title} ({cohort.name})")
+        description = session.description
+        if session.join_url:
+            description = f"Join: {session.join_url}\n\n{description}"
+            event.add("url", session.join_url)
+            event.add("location", session.join_url)
+        event.add("description", description)
+        event.add("status", "CONFIRMED")
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

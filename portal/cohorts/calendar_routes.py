@@ -1,0 +1,77 @@
+"""Each person's private calendar feed, at a secret address they can replace."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import or_
+from sqlalchemy.orm import joinedload
+
+from portal import audit
+from portal.cohorts.calendar import build
+from portal.extensions import db, limiter
+from portal.models import CalendarFeed, CohortFacilitator, CohortSession, Enrollment, EnrollmentStatus, User
+from portal.web import redirect_to, render_page
+
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+
+
+def sessions_for(user: User) -> list[CohortSession]:
+    """Every session the person facilitates or is enrolled in, in time order."""
+    facilitated = db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == user.id)
+    enrolled = db.select(Enrollment.cohort_id).where(
+        Enrollment.user_id == user.id, Enrollment.status == EnrollmentStatus.ENROLLED.value
+    )
+    return list(
+        db.session.execute(
+            db.select(CohortSession)
+            .options(joinedload(CohortSession.cohort))
+            .where(or_(CohortSession.cohort_id.in_(facilitated), CohortSession.cohort_id.in_(enrolled)))
+            .order_by(CohortSession.starts_at)
+        ).scalars()
+    )
+
+
+def _feed_of(user: User) -> CalendarFeed | None:
+    return db.session.execute(db.select(CalendarFeed).where(CalendarFeed.user_id == user.id)).scalar_one_or_none()
+
+
+@bp.get("")
+@login_required
+def page():
+    feed = _feed_of(current_user)
+    url = None
+    if feed is not None:
+        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        url = base + url_for("calendar.feed", token=feed.token)
+    return render_page("cohorts/calendar.html", None, feed=feed, url=url, sessions=sessions_for(current_user))
+
+
+@bp.post("/link")
+@login_required
+def new_link():
+    feed = _feed_of(current_user)
+    if feed is None:
+        db.session.add(CalendarFeed(user_id=current_user.id, token=secrets.token_urlsafe(32)))
+        flash("Your calendar address is ready. Add it to your calendar app.", "success")
+    else:
+        feed.token = secrets.token_urlsafe(32)
+        audit.record(current_user, "calendar.regenerated", current_user)
+        flash("You have a new calendar address. The old one no longer works.", "success")
+    db.session.commit()
+    return redirect_to(url_for("calendar.page"))
+
+
+@bp.get("/<token>.ics")
+@limiter.limit("120 per hour")
+def feed(token: str):
+    row = db.session.execute(db.select(CalendarFeed).where(CalendarFeed.token == token)).scalar_one_or_none()
+    if row is None or len(token) < 20:
+        abort(404)
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        abort(404)
+    body = build(sessions_for(user), "Peer Support Certification", request.host.split(":")[0])
+    return current_app.response_class(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+
+from portal.account.forms import time_zone_choices
+from portal.admin.forms import CheckboxesField
+from portal.cohorts.curriculum import WEEKS
+
+WEEK_CHOICES = [SelectChoice(str(w.number), f"Week {w.number}: {w.title}") for w in WEEKS]
+
+
+def _https_or_http(form, field):
+    if field.data and not field.data.lower().startswith(("https://", "http://")):
+        raise ValidationError("Enter a full web address starting with https://")
+
+
+class CohortForm(FlaskForm):
+    name = StringField("Cohort name", validators=[DataRequired("Give the cohort a name."), Length(max=120)])
+    facilitators = CheckboxesField(
+        "Facilitators", coerce=int, validators=[DataRequired("Choose at least one facilitator.")]
+    )
+    first_day = DateField("Date of week 1", validators=[DataRequired("Enter the date of the first session.")])
+    start_time = TimeField("Start time (in the cohort's time zone)", validators=[DataRequired("Enter a start time.")])
+    time_zone = SelectField("Cohort time zone", choices=time_zone_choices, default="America/New_York")
+    meeting_url = URLField(
+        "Meeting link (video room)",
+        validators=[Optional(), Length(max=500), _https_or_http],
+        description="Trainees see it from 15 minutes before each session.",
+    )
+    capacity = IntegerField(
+        "Places",
+        default=12,
+        validators=[DataRequired("Enter the number of places."), NumberRange(2, 200, "Between 2 and 200 places.")],
+    )
+    notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=2000)])
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("draft", "Draft (not yet open)"), SelectChoice("enrolling", "Enrolling")],
+        default="enrolling",
+    )
+
+
+class CohortSettingsForm(FlaskForm):
+    name = StringField("Cohort name", validators=[DataRequired("Give the cohort a name."), Length(max=120)])
+    facilitators = CheckboxesField(
+        "Facilitators", coerce=int, validators=[DataRequired("Choose at least one facilitator.")]
+    )
+    meeting_url = URLField("Meeting link (video room)", validators=[Optional(), Length(max=500), _https_or_http])
+    capacity = IntegerField(
+        "Places",
+        validators=[DataRequired("Enter the number of places."), NumberRange(2, 200, "Between 2 and 200 places.")],
+    )
+    notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=2000)])
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("draft", "Draft"),
+            SelectChoice("enrolling", "Enrolling"),
+            SelectChoice("completed", "Completed"),
+            SelectChoice("archived", "Archived"),
+        ],
+        description="Running and completed also follow the calendar: running from week 1, completed after week 6.",
+    )
+
+
+class SessionForm(FlaskForm):
+    day = DateField("Date", validators=[DataRequired("Enter a date.")])
+    start_time = TimeField("Start time", validators=[DataRequired("Enter a start time.")])
+    meeting_url = URLField(
+        "Meeting link for this session (optional)",
+        validators=[Optional(), Length(max=500), _https_or_http],
+        description="Leave empty to use the cohort's room.",
+    )
+    confirm = HiddenField()
+
+
+class AddTraineesForm(FlaskForm):
+    user_ids = CheckboxesField("Trainees", coerce=int, validators=[DataRequired("Choose at least one person.")])
+
+
+class InviteListForm(FlaskForm):
+    people = TextAreaField(
+        "Emails, or name,email lines",
+        validators=[Optional(), Length(max=100_000)],
+        description="One person per line: “Ana Lopez, ana@example.org” or just “ana@example.org”.",
+    )
+    csv_file = FileField("Or a CSV file with name,email")
+    add_valid_only = HiddenField()
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField("Reason", validators=[DataRequired("Say why, for the record."), Length(max=300)])
+
+
+class SupervisorForm(FlaskForm):
+    supervisor_id = SelectField("Choose a supervisor", coerce=int, validators=[Optional()])
+    email = EmailField(
+        "Or invite a supervisor by email",
+        validators=[Optional(), Email("Enter a valid email address."), Length(max=254)],
+    )
+    name = StringField("Their name (for an invitation)", validators=[Optional(), Length(max=120)])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if ok and not self.supervisor_id.data and not self.email.data:
+            self.supervisor_id.errors.append("Choose a supervisor or enter an email.")
+            return False
+        return ok
+
+
+class PairForm(FlaskForm):
+    mode = SelectField(
+        "How to pair",
+        choices=[
+            SelectChoice("workplaces", "Keep people from the same workplace apart"),
+            SelectChoice("random", "At random"),
+        ],
+    )
+
+
+class SwapForm(FlaskForm):
+    first = SelectField("Swap", coerce=int)
+    second = SelectField("with", coerce=int)
+
+
+class HandoutForm(FlaskForm):
+    week = SelectField("Week", choices=WEEK_CHOICES)
+    title = StringField("Title", validators=[DataRequired("Give the handout a title."), Length(max=200)])
+    file = FileField("File (PDF, Word, PowerPoint, PNG or JPG; 20 MB at most)")
+    link_url = URLField("Or a link", validators=[Optional(), Length(max=500), _https_or_http])
+    scope = SelectField(
+        "For",
+        choices=[SelectChoice("cohort", "This cohort"), SelectChoice("programme", "Every cohort (programme handout)")],
+        default="cohort",
+    )
+
+
+class CohortFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(s, s.capitalize()) for s in ("draft", "enrolling", "running", "completed", "archived")],
+        validators=[Optional()],
+    )
+    facilitator = SelectField("Facilitator", coerce=lambda v: int(v) if v else None, validators=[Optional()])
+    month = StringField("Starting in (YYYY-MM)", validators=[Optional(), Length(max=7)])
+
+    def validate_month(self, field):
+        import re
+
+        if field.data and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", field.data):
+            raise ValidationError("Use the form 2026-11.")

@@ -1,0 +1,216 @@
+"""Rosters, waitlists and supervisors. Callers commit; errors carry a message for people.
+
+Capacity holds under concurrent requests: every change to a cohort's roster first locks the
+cohort row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already
+serialises writers), then counts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+
+from portal import audit, people
+from portal.extensions import db
+from portal.models import Cohort, Enrollment, EnrollmentStatus, Role, Supervision, User, utcnow
+
+MAX_IMPORT_ROWS = 500
+EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+class RosterError(ValueError):
+    pass
+
+
+def lock_cohort(cohort_id: int) -> Cohort:
+    cohort = db.session.execute(db.select(Cohort).where(Cohort.id == cohort_id).with_for_update()).scalar_one()
+    return cohort
+
+
+def enrolled_count(cohort_id: int) -> int:
+    return db.session.execute(
+        db.select(func.count(Enrollment.id)).where(
+            Enrollment.cohort_id == cohort_id, Enrollment.status == EnrollmentStatus.ENROLLED.value
+        )
+    ).scalar_one()
+
+
+def add_trainee(cohort_id: int, user: User, by: User | None) -> Enrollment:
+    """Enrol `user`, or waitlist them when the cohort is full. Re-adding a withdrawn
+    trainee reopens their place (the withdrawal stays in the audit log)."""
+    cohort = lock_cohort(cohort_id)
+    existing = db.session.execute(
+        db.select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id)
+    ).scalar_one_or_none()
+    if existing is not None and existing.status != EnrollmentStatus.WITHDRAWN.value:
+        raise RosterError(f"{user.display_name} is already on this roster.")
+    if not user.has_role(Role.TRAINEE):
+        user.set_roles(user.roles | {Role.TRAINEE}, granted_by=by)
+    now = utcnow()
+    enrollment = existing or Enrollment(cohort_id=cohort.id, user_id=user.id)
+    enrollment.added_at, enrollment.added_by_id = now, by.id if by else None
+    enrollment.withdrawn_at = enrollment.withdrawn_reason = enrollment.withdrawn_by_id = None
+    if enrolled_count(cohort.id) < cohort.capacity:
+        enrollment.status, enrollment.enrolled_at, enrollment.waitlisted_at = EnrollmentStatus.ENROLLED.value, now, None
+    else:
+        enrollment.status, enrollment.enrolled_at, enrollment.waitlisted_at = (
+            EnrollmentStatus.WAITLISTED.value,
+            None,
+            now,
+        )
+    db.session.add(enrollment)
+    db.session.flush()
+    audit.record(by, f"roster.{enrollment.status}", enrollment, cohort_id=cohort.id, user_id=user.id)
+    return enrollment
+
+
+def waitlist(cohort_id: int) -> list[Enrollment]:
+    return list(
+        db.session.execute(
+            db.select(Enrollment)
+            .where(Enrollment.cohort_id == cohort_id, Enrollment.status == EnrollmentStatus.WAITLISTED.value)
+            .order_by(Enrollment.waitlisted_at, Enrollment.id)
+        ).scalars()
+    )
+
+
+def promote_from_waitlist(cohort: Cohort, by: User | None) -> list[Enrollment]:
+    """Fill free places from the waitlist, first come first served."""
+    free = cohort.capacity - enrolled_count(cohort.id)
+    promoted = []
+    for enrollment in waitlist(cohort.id)[: max(free, 0)]:
+        enrollment.status, enrollment.enrolled_at = EnrollmentStatus.ENROLLED.value, utcnow()
+        audit.record(by, "roster.promoted", enrollment, cohort_id=cohort.id, user_id=enrollment.user_id)
+        promoted.append(enrollment)
+    return promoted
+
+
+def withdraw(enrollment: Enrollment, reason: str, by: User) -> list[Enrollment]:
+    """Withdraw a trainee (kept as history) and move the waitlist up. Returns who moved up."""
+    cohort = lock_cohort(enrollment.cohort_id)
+    if enrollment.status == EnrollmentStatus.WITHDRAWN.value:
+        raise RosterError(f"{enrollment.user.display_name} has already withdrawn.")
+    was = enrollment.status
+    enrollment.status = EnrollmentStatus.WITHDRAWN.value
+    enrollment.withdrawn_at, enrollment.withdrawn_reason, enrollment.withdrawn_by_id = utcnow(), reason, by.id
+    db.session.flush()
+    audit.record(
+        by, "roster.withdrawn", enrollment, cohort_id=cohort.id, user_id=enrollment.user_id, was=was, reason=reason
+    )
+    from portal.cohorts.dyads import leave_dyads
+
+    leave_dyads(cohort.id, enrollment.user_id)
+    return promote_from_waitlist(cohort, by) if was == EnrollmentStatus.ENROLLED.value else []
+
+
+def set_capacity(cohort: Cohort, capacity: int, by: User) -> list[Enrollment]:
+    cohort = lock_cohort(cohort.id)
+    if capacity < 1:
+        raise RosterError("Capacity must be at least 1.")
+    enrolled = enrolled_count(cohort.id)
+    if capacity < enrolled:
+        raise RosterError(
+            f"{enrolled} trainees are enrolled already; withdraw someone first or keep {enrolled} places."
+        )
+    cohort.capacity = capacity
+    return promote_from_waitlist(cohort, by)
+
+
+# --- supervisors --------------------------------------------------------------------------
+
+
+def current_supervision(trainee_id: int) -> Supervision | None:
+    return db.session.execute(
+        db.select(Supervision).where(Supervision.trainee_id == trainee_id, Supervision.ended_at.is_(None))
+    ).scalar_one_or_none()
+
+
+def set_supervisor(trainee: User, supervisor: User, by: User) -> Supervision:
+    if supervisor.id == trainee.id:
+        raise RosterError("A trainee cannot supervise themselves.")
+    current = current_supervision(trainee.id)
+    if current is not None and current.supervisor_id == supervisor.id:
+        return current
+    if current is not None:
+        current.ended_at = utcnow()
+    if not supervisor.has_role(Role.SUPERVISOR):
+        supervisor.set_roles(supervisor.roles | {Role.SUPERVISOR}, granted_by=by)
+    link = Supervision(trainee_id=trainee.id, supervisor_id=supervisor.id, created_by_id=by.id)
+    db.session.add(link)
+    db.session.flush()
+    audit.record(by, "supervision.set", link, trainee_id=trainee.id, supervisor_id=supervisor.id)
+    return link
+
+
+# --- bulk invitations -----------------------------------------------------------------------
+
+
+@dataclass
+class ImportRow:
+    line: int
+    email: str
+    name: str
+
+
+@dataclass
+class ImportResult:
+    rows: list[ImportRow] = field(default_factory=list)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason)
+
+
+def parse_people_list(text: str, on_roster: set[str]) -> ImportResult:
+    """Read 'name,email' lines (a CSV file, or pasted text: one per line, or just emails,
+    separated by commas, semicolons or new lines). Every bad line is reported with its number."""
+    result = ImportResult()
+    seen: dict[str, int] = {}
+    text = text.lstrip("\ufeff")
+    lines = text.splitlines()
+    if len(lines) == 1 and not _looks_like_csv_row(lines[0]):
+        lines = [part for part in re.split(r"[;,]", lines[0])]
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        cells = next(csv.reader(io.StringIO(raw))) if "," in raw else [raw]
+        cells = [c.strip() for c in cells if c.strip()]
+        if number == 1 and [c.lower() for c in cells] in (["name", "email"], ["email", "name"], ["email"]):
+            continue  # a header row
+        email_cells = [c for c in cells if "@" in c]
+        name_cells = [c for c in cells if "@" not in c]
+        if len(email_cells) != 1:
+            result.errors.append(
+                (number, raw.strip(), "no email address" if not email_cells else "more than one email")
+            )
+            continue
+        email = people.normalise_email(email_cells[0].strip("<>"))
+        name = " ".join(name_cells)[:120]
+        if not EMAIL_RE.match(email) or len(email) > 254:
+            result.errors.append((number, raw.strip(), "not a valid email address"))
+        elif email in seen:
+            result.errors.append((number, raw.strip(), f"the same email as line {seen[email]}"))
+        elif email in on_roster:
+            result.errors.append((number, raw.strip(), "already on this roster"))
+        else:
+            seen[email] = number
+            result.rows.append(ImportRow(number, email, name))
+        if len(result.rows) + len(result.errors) > MAX_IMPORT_ROWS:
+            result.errors.append((number, "", f"more than {MAX_IMPORT_ROWS} lines: split the list"))
+            break
+    return result
+
+
+def _looks_like_csv_row(line: str) -> bool:
+    return line.count("@") <= 1
+
+
+def roster_emails(cohort_id: int) -> set[str]:
+    return set(
+        db.session.execute(
+            db.select(User.email)
+            .join(Enrollment, Enrollment.user_id == User.id)
+            .where(Enrollment.cohort_id == cohort_id, Enrollment.status != EnrollmentStatus.WITHDRAWN.value)
+        ).scalars()
+    )
