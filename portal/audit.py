@@ -13,7 +13,7 @@ def record(actor: User | None, action: str, subject: Any, **details: Any) -> Aud
     event = AuditEvent(
         actor_id=actor.id if actor is not None and getattr(actor, "id", None) else None,
         action=action,
-        subject_type=type(subject).__tablename__ if hasattr(subject, "__tablename__") else str(subject),
+        subject_type=getattr(subject, "__tablename__", None) or str(subject),
         subject_id=getattr(subject, "id", None),
         details=details,
     )

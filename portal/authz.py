@@ -18,6 +18,7 @@ from portal.models import (
     Cohort,
     CohortFacilitator,
     CohortSession,
+    Dyad,
     Enrollment,
     EnrollmentStatus,
     Handout,
@@ -85,6 +86,12 @@ def _download_handout(u, handout: Handout) -> bool:
     return _view_cohort(u, db.session.get(Cohort, handout.cohort_id))
 
 
+def _view_dyad(u, dyad: Dyad) -> bool:
+    """The hook for the boards issue: a dyad's private thread is read by its members only
+    (people who left a dyad keep reading what was written while they were in it)."""
+    return any(m.user_id == u.id for m in dyad.members)
+
+
 def _remove_handout(u, handout: Handout) -> bool:
     if handout.cohort_id is None:
         return is_admin(u)
@@ -106,6 +113,7 @@ RULES: dict[str, Callable[[User, object], bool]] = {
     "download_handout": _download_handout,
     "remove_handout": _remove_handout,
     "add_programme_handout": lambda u, o: is_admin(u),
+    "view_dyad": _view_dyad,
 }
 
 

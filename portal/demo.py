@@ -57,7 +57,7 @@ def _seed_cohorts(people: dict[str, User]) -> None:
 
     from portal.cohorts import dyads, roster
     from portal.cohorts.manage import create_cohort
-    from portal.models import CohortStatus, Handout
+    from portal.models import CohortStatus
 
     admin = people["admin@example.org"]
     zone = "America/New_York"
@@ -98,22 +98,11 @@ def _seed_cohorts(people: dict[str, User]) -> None:
             roster.add_trainee(cohort.id, trainee, admin)
             roster.set_supervisor(trainee, people[supervisor], admin)
         dyads.pair_cohort(cohort.id, keep_workplaces_apart=True, by=admin, rng=random.Random(7))
-    db.session.add(
-        Handout(
-            cohort_id=None,
-            week=2,
-            title="Digital Peer Support Competencies (summary)",
-            filename="Digital Peer Support Competencies.pdf",
-            stored_name=None,
-            link_url=None,
-        )
-    )
-    db.session.flush()
-    _attach_demo_pdf(admin)
+    _add_demo_handout(admin)
 
 
-def _attach_demo_pdf(admin: User) -> None:
-    """A one-page PDF listing the ten competencies, written by the portal itself."""
+def _add_demo_handout(admin: User) -> None:
+    """A programme handout for week 2: a one-page PDF of the ten competencies, written here."""
     from flask import current_app
 
     from portal.cohorts import handouts
@@ -125,9 +114,18 @@ def _attach_demo_pdf(admin: User) -> None:
     ]
     data = minimal_pdf(lines)
     kind = handouts.check_file("competencies.pdf", data)
-    row = db.session.execute(db.select(Handout).where(Handout.cohort_id.is_(None), Handout.week == 2)).scalar_one()
-    row.stored_name = handouts.store(current_app.config["UPLOAD_FOLDER"], kind, data)
-    row.content_type, row.size_bytes, row.uploaded_by_id = kind.content_type, len(data), admin.id
+    db.session.add(
+        Handout(
+            cohort_id=None,
+            week=2,
+            title="Digital Peer Support Competencies (summary)",
+            filename="Digital Peer Support Competencies.pdf",
+            stored_name=handouts.store(current_app.config["UPLOAD_FOLDER"], kind, data),
+            content_type=kind.content_type,
+            size_bytes=len(data),
+            uploaded_by_id=admin.id,
+        )
+    )
 
 
 def minimal_pdf(lines: list[str]) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
@@ -119,6 +118,3 @@ def current_user_has_flashes() -> bool:
     from flask import session
 
     return bool(session.get("_flashes"))
-
-
-__all__ = ["register", "current_user"]

@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 from contextlib import contextmanager
+from html import unescape
 from types import SimpleNamespace
 
 import pytest
@@ -94,15 +95,13 @@ def reset_schema(app) -> None:
 
 
 def empty_tables(app) -> None:
+    """Every table emptied, children first (plain DELETEs: on tables this small they are far
+    quicker than TRUNCATE on PostgreSQL). Tests never rely on id values."""
     with app.app_context():
         db.session.rollback()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                for name in tables:
-                    conn.execute(text(f'DELETE FROM "{name}"'))
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
         db.session.remove()
 
 
@@ -238,7 +237,7 @@ def text_of(response) -> str:
     """The visible text of an HTML response, whitespace folded (for `in` assertions)."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 @pytest.fixture

@@ -73,3 +73,40 @@ def test_routes_command_lists_routes(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "auth.login" in result.stdout and "/healthz" in result.stdout
+
+
+def test_seed_demo_builds_the_two_demo_cohorts(app, runner):
+    from datetime import timedelta
+
+    from portal.models import Cohort, CohortStatus, Dyad, Enrollment, Supervision, utcnow
+
+    assert runner.invoke(args=["seed-demo", "--password", "demo password long"]).exit_code == 0
+    with app.app_context():
+        cohorts = db.session.execute(db.select(Cohort).order_by(Cohort.id)).scalars().all()
+        assert len(cohorts) == 2
+        first, second = cohorts
+        now = utcnow()
+        assert [f.email for f in first.facilitators] == ["facilitator1@example.org"]
+        assert first.current_status(now) == CohortStatus.RUNNING
+        week3 = first.sessions[2]
+        assert abs(week3.starts_at - now) < timedelta(days=7)  # week 3 is this week
+        assert [f.email for f in second.facilitators] == ["facilitator2@example.org"]
+        assert second.current_status(now) == CohortStatus.ENROLLING
+        assert timedelta(days=7) < second.starts_at - now <= timedelta(days=15)
+
+        def roster(cohort):
+            return sorted(
+                e.user.email
+                for e in db.session.execute(db.select(Enrollment).where(Enrollment.cohort_id == cohort.id)).scalars()
+            )
+
+        assert roster(first) == [f"trainee{n:02d}@example.org" for n in range(1, 7)]
+        assert roster(second) == [f"trainee{n:02d}@example.org" for n in range(7, 13)]
+        supervisors = {
+            s.trainee.email: s.supervisor.email for s in db.session.execute(db.select(Supervision)).scalars()
+        }
+        assert {supervisors[f"trainee{n:02d}@example.org"] for n in range(1, 7)} == {"supervisor1@example.org"}
+        assert {supervisors[f"trainee{n:02d}@example.org"] for n in range(7, 13)} == {"supervisor2@example.org"}
+        for cohort in cohorts:
+            dyads = db.session.execute(db.select(Dyad).where(Dyad.cohort_id == cohort.id)).scalars().all()
+            assert sorted(len(d.members) for d in dyads) == [2, 2, 2]

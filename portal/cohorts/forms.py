@@ -14,7 +14,7 @@ from wtforms import (
     TimeField,
     URLField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.account.forms import time_zone_choices
 from portal.admin.forms import CheckboxesField
@@ -44,7 +44,7 @@ class CohortForm(FlaskForm):
     capacity = IntegerField(
         "Places",
         default=12,
-        validators=[DataRequired("Enter the number of places."), NumberRange(2, 200, "Between 2 and 200 places.")],
+        validators=[InputRequired("Enter the number of places."), NumberRange(2, 200, "Between 2 and 200 places.")],
     )
     notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=2000)])
     status = SelectField(
@@ -62,7 +62,7 @@ class CohortSettingsForm(FlaskForm):
     meeting_url = URLField("Meeting link (video room)", validators=[Optional(), Length(max=500), _https_or_http])
     capacity = IntegerField(
         "Places",
-        validators=[DataRequired("Enter the number of places."), NumberRange(2, 200, "Between 2 and 200 places.")],
+        validators=[InputRequired("Enter the number of places."), NumberRange(2, 200, "Between 2 and 200 places.")],
     )
     notes = TextAreaField("Notes (optional)", validators=[Optional(), Length(max=2000)])
     status = SelectField(

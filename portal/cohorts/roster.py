@@ -68,6 +68,18 @@ def add_trainee(cohort_id: int, user: User, by: User | None) -> Enrollment:
     return enrollment
 
 
+def counts_by_cohort(cohort_ids: list[int]) -> dict[tuple[int, str], int]:
+    """{(cohort id, enrolment status): count} for many cohorts in one query."""
+    if not cohort_ids:
+        return {}
+    rows = db.session.execute(
+        db.select(Enrollment.cohort_id, Enrollment.status, func.count(Enrollment.id))
+        .where(Enrollment.cohort_id.in_(cohort_ids))
+        .group_by(Enrollment.cohort_id, Enrollment.status)
+    ).all()
+    return {(cohort_id, status): n for cohort_id, status, n in rows}
+
+
 def waitlist(cohort_id: int) -> list[Enrollment]:
     return list(
         db.session.execute(

@@ -37,7 +37,6 @@ from portal.models import (
     Cohort,
     CohortFacilitator,
     CohortStatus,
-    Dyad,
     Enrollment,
     EnrollmentStatus,
     Handout,
@@ -105,19 +104,8 @@ def index():
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
         query = query.where(Cohort.starts_at >= start, Cohort.starts_at < end)
     rows = db.session.execute(query).all()
-    counts = _roster_counts([c.id for c, _ in rows])
+    counts = roster.counts_by_cohort([c.id for c, _ in rows])
     return render_page("cohorts/index.html", "cohort_results", form=form, rows=rows, counts=counts)
-
-
-def _roster_counts(cohort_ids: list[int]) -> dict[tuple[int, str], int]:
-    if not cohort_ids:
-        return {}
-    result = db.session.execute(
-        db.select(Enrollment.cohort_id, Enrollment.status, func.count(Enrollment.id))
-        .where(Enrollment.cohort_id.in_(cohort_ids))
-        .group_by(Enrollment.cohort_id, Enrollment.status)
-    ).all()
-    return {(cohort_id, status): n for cohort_id, status, n in result}
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
@@ -699,6 +687,3 @@ def remove_handout(handout_id: int):
     if back and (cohort := db.session.get(Cohort, back)) is not None and can(current_user, "view_cohort", cohort):
         return redirect_to(url_for("cohorts.show", cohort_id=back, _anchor=f"week-{item.week}"))
     return redirect_to(url_for("dashboards.home"))
-
-
-__all__ = ["bp", "Dyad"]

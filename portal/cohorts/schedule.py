@@ -11,13 +11,9 @@ from portal.cohorts.curriculum import SESSION_MINUTES, WEEKS
 
 def local_to_utc(day: date, at: time, zone: str) -> datetime:
     """A local wall-clock time in `zone` as UTC. A time skipped by a daylight-saving jump
-    (02:30 on the spring-forward night) is read as the same clock time after the jump."""
-    tz = ZoneInfo(zone)
-    local = datetime.combine(day, at, tzinfo=tz)
-    round_trip = local.astimezone(UTC).astimezone(tz)
-    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):  # did not exist
-        local = datetime.combine(day, at, tzinfo=tz).replace(fold=1)
-    return local.astimezone(UTC)
+    (02:30 on the spring-forward night) lands an hour later (03:30), as PEP 495's fold=0
+    reads it; a repeated time (autumn) is its first occurrence."""
+    return datetime.combine(day, at, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 @dataclass(frozen=True)

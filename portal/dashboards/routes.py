@@ -42,17 +42,6 @@ def home():
     return redirect(url_for(f"dashboards.{role.value}"))
 
 
-def _counts(cohort_ids: list[int]) -> dict[tuple[int, str], int]:
-    if not cohort_ids:
-        return {}
-    rows = db.session.execute(
-        db.select(Enrollment.cohort_id, Enrollment.status, func.count(Enrollment.id))
-        .where(Enrollment.cohort_id.in_(cohort_ids))
-        .group_by(Enrollment.cohort_id, Enrollment.status)
-    ).all()
-    return {(c, s): n for c, s, n in rows}
-
-
 @bp.get("/admin")
 @role_required(Role.ADMIN)
 def admin():
@@ -82,7 +71,7 @@ def admin():
         by_status=by_status,
         cohorts=cohorts,
         upcoming=upcoming,
-        counts=_counts([c.id for c, _ in cohorts]),
+        counts=roster.counts_by_cohort([c.id for c, _ in cohorts]),
         statuses=list(CohortStatus),
     )
 
@@ -105,7 +94,7 @@ def facilitator():
         "dashboards/facilitator.html",
         cohorts=cohorts,
         this_week=this_week,
-        counts=_counts([c.id for c, _ in cohorts]),
+        counts=roster.counts_by_cohort([c.id for c, _ in cohorts]),
         now=now,
     )
 

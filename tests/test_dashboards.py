@@ -1,0 +1,99 @@
+"""What each role sees first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from portal.models import Role, utcnow
+from tests.conftest import text_of
+
+
+def _starting_in(minutes: int, zone="America/New_York"):
+    local = (utcnow() + timedelta(minutes=minutes)).astimezone(ZoneInfo(zone))
+    return {"first_day": local.date(), "start": local.time().replace(second=0, microsecond=0), "zone": zone}
+
+
+def test_trainee_sees_the_join_link_from_fifteen_minutes_before(client, auth, make_user, make_cohort, hx):
+    trainee = make_user()
+    make_cohort(trainees=[trainee], facilitators=[make_user(roles=[Role.FACILITATOR])], **_starting_in(10))
+    auth.login_as(trainee)
+    page = client.get("/dashboard/trainee")
+    text = text_of(page)
+    assert "Week 1: Discovering Digital Peer Support" in text
+    assert "in 9 minutes" in text or "in 10 minutes" in text
+    assert 'href="https://video.example.org/room"' in page.get_data(as_text=True)
+    # The next-session card refreshes itself (htmx polling) as a fragment.
+    fragment = client.get("/dashboard/trainee", headers=hx).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="next_session"') and 'hx-trigger="every 60s"' in fragment
+
+
+def test_trainee_waits_for_the_join_link(client, auth, make_user, make_cohort):
+    trainee = make_user()
+    make_cohort(trainees=[trainee], facilitators=[make_user(roles=[Role.FACILITATOR])], **_starting_in(60 * 26))
+    auth.login_as(trainee)
+    page = client.get("/dashboard/trainee")
+    text = text_of(page)
+    assert "in 1 day 2 hours" in text or "in 1 day 1 hour" in text
+    assert "The join button appears here 15 minutes before the session" in text
+    assert "video.example.org" not in page.get_data(as_text=True)
+
+
+def test_trainee_dashboard_shows_weeks_partner_and_supervisor(client, auth, make_user, make_cohort):
+    fran = make_user(roles=[Role.FACILITATOR])
+    sam = make_user(roles=[Role.SUPERVISOR], name="Sam Super")
+    ana, ben = make_user(name="Ana"), make_user(name="Ben")
+    cohort = make_cohort(facilitators=[fran], trainees=[ana, ben], supervisor=sam)
+    auth.login_as(fran)
+    client.post(f"/cohorts/{cohort.id}/dyads/pair", data={"mode": "random"})
+    auth.login_as(ana)
+    text = text_of(client.get("/dashboard/trainee"))
+    for n in range(1, 7):
+        assert f"Week {n}:" in text
+    assert "Your practice partner Ben" in text and "Your supervisor Sam Super" in text
+
+
+def test_waitlisted_trainee_is_told(client, auth, make_user, make_cohort):
+    first, second = make_user(), make_user()
+    make_cohort(
+        trainees=[first, second], capacity=1, facilitators=[make_user(roles=[Role.FACILITATOR])], name="Full one"
+    )
+    auth.login_as(second)
+    assert "You are on the waitlist for Full one" in text_of(client.get("/dashboard/trainee"))
+
+
+def test_facilitator_dashboard_counts_and_this_weeks_sessions(client, auth, make_user, make_cohort):
+    fran = make_user(roles=[Role.FACILITATOR])
+    trainees = [make_user() for _ in range(3)]
+    make_cohort(facilitators=[fran], trainees=trainees, capacity=2, name="Soon", **_starting_in(60 * 48))
+    make_cohort(facilitators=[make_user(roles=[Role.FACILITATOR])], name="Not hers")
+    auth.login_as(fran)
+    text = text_of(client.get("/dashboard/facilitator"))
+    assert "Soon" in text and "2 of 2 places taken · 1 waiting" in text
+    assert "Soon, week 1" in text
+    assert "Not hers" not in text
+
+
+def test_admin_dashboard_shows_cohorts_by_status_and_upcoming_sessions(client, auth, make_user, make_cohort):
+    make_cohort(facilitators=[make_user(roles=[Role.FACILITATOR])], name="Next week", **_starting_in(60 * 24 * 3))
+    make_cohort(facilitators=[make_user(roles=[Role.FACILITATOR])], name="Draft one", status="draft")
+    auth.login_as(make_user(roles=[Role.ADMIN]))
+    text = text_of(client.get("/dashboard/admin"))
+    assert "Enrolling: 1" in text and "Draft: 1" in text and "Running: 0" in text
+    assert "Next week, week 1" in text
+
+
+def test_dashboard_queries_do_not_grow_with_the_programme(client, auth, make_user, make_cohort, queries):
+    admin = make_user(roles=[Role.ADMIN])
+    fran = make_user(roles=[Role.FACILITATOR])
+    make_cohort(facilitators=[fran], trainees=[make_user() for _ in range(2)], **_starting_in(60 * 4))
+    auth.login_as(admin)
+    with queries() as few:
+        client.get("/dashboard/admin")
+    for n in range(6):
+        make_cohort(
+            facilitators=[fran], trainees=[make_user() for _ in range(3)], name=f"C{n}", **_starting_in(60 * (n + 5))
+        )
+    with queries() as many:
+        client.get("/dashboard/admin")
+    assert len(few) == len(many)
