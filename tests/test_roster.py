@@ -229,3 +229,17 @@ def test_cohort_page_and_roster_queries_do_not_grow_with_the_roster(app, client,
             assert client.get(f"/cohorts/{cohort.id}?part=roster", headers={"HX-Request": "true"}).status_code == 200
         counts[label] = (len(page), len(roster_part))
     assert counts["small"] == counts["large"], counts
+
+
+def test_only_trainee_accounts_can_be_picked(app, client, auth, make_user, make_cohort):
+    fran = make_user(roles=[Role.FACILITATOR])
+    other_facilitator = make_user(roles=[Role.FACILITATOR])
+    cohort = make_cohort(facilitators=[fran])
+    auth.login_as(fran)
+    # The form never offers a facilitator; a hand-made request naming one is refused.
+    assert f"({other_facilitator.email})" not in text_of(client.get(f"/cohorts/{cohort.id}/roster/add"))
+    response = client.post(f"/cohorts/{cohort.id}/roster/add", data={"user_ids": [other_facilitator.id]})
+    assert response.status_code == 400
+    assert _statuses(app, cohort.id) == {}
+    with app.app_context():
+        assert db.session.get(User, other_facilitator.id).roles == {Role.FACILITATOR}

@@ -132,6 +132,10 @@ def test_facilitator_reschedules_a_session_in_place(app, client, auth, make_user
     cohort = make_cohort(facilitators=[fran], first_day=date(2027, 3, 1))
     week2 = cohort.session_ids[1]
     auth.login_as(fran)
+    client.post(
+        f"/cohorts/{cohort.id}/handouts",
+        data={"week": "2", "title": "Competency card", "link_url": "https://example.org/c"},
+    )
     form = client.get(f"/sessions/{week2}/edit", headers=hx)
     assert form.status_code == 200
     body = form.get_data(as_text=True)
@@ -144,6 +148,7 @@ def test_facilitator_reschedules_a_session_in_place(app, client, auth, make_user
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert html.lstrip().startswith(f'<li id="session-{week2}"')
+    assert "Competency card" in html  # the row comes back with its handouts
     assert "Week 2 moved to Tue 9 Mar 2027, 19:30" in html  # flash swapped out of band
     starts_at, sequence, url = _session(app, week2)
     assert starts_at == datetime(2027, 3, 10, 0, 30, tzinfo=UTC)  # 19:30 EST

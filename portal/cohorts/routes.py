@@ -259,15 +259,23 @@ def settings(cohort_id: int):
 # --- sessions ----------------------------------------------------------------------------------
 
 
+def _session_row(session):
+    return render_page(
+        "cohorts/_session_row.html",
+        None,
+        s=session,
+        manager=can(current_user, "reschedule_session", session),
+        handouts=_handouts_by_week(session.cohort_id),
+    )
+
+
 @bp.get("/sessions/<int:session_id>")
 @login_required
 def session(session_id: int):
     session = session_of(session_id)
     require("view_session", session)
     if wants_fragment():
-        return render_page(
-            "cohorts/_session_row.html", None, s=session, manager=can(current_user, "reschedule_session", session)
-        )
+        return _session_row(session)
     return render_page("cohorts/session.html", None, s=session, now=utcnow())
 
 
@@ -301,7 +309,7 @@ def edit_session(session_id: int):
                     "success",
                 )
             if wants_fragment():
-                return render_page("cohorts/_session_row.html", None, s=session, manager=True)
+                return _session_row(session)
             return redirect(url_for("cohorts.show", cohort_id=cohort.id, _anchor=f"session-{session.id}"), code=303)
     status = 422 if form.errors else 200
     template = "cohorts/_session_edit.html" if wants_fragment() else "cohorts/session_edit.html"
@@ -370,13 +378,22 @@ def roster_add(cohort_id: int):
     if request.method == "POST":
         form.user_ids.choices = [SelectChoice(i, str(i)) for i in (request.form.getlist("user_ids", type=int))]
         if form.validate_on_submit():
+            # Only active trainee accounts can be picked here, whatever the request says.
             chosen = (
                 db.session.execute(
-                    db.select(User).where(User.id.in_(form.user_ids.data), User.deactivated_at.is_(None))
+                    db.select(User)
+                    .join(UserRole, UserRole.user_id == User.id)
+                    .where(
+                        User.id.in_(form.user_ids.data),
+                        User.deactivated_at.is_(None),
+                        UserRole.role == Role.TRAINEE.value,
+                    )
                 )
                 .scalars()
                 .all()
             )
+            if len(chosen) != len(set(form.user_ids.data)):
+                abort(400)
             outcomes = []
             try:
                 for user in chosen:
