@@ -38,6 +38,38 @@ def flask(env, *args):
     )
 
 
+def add_large_cohort(env) -> int:
+    """A cohort of 200 trainees, paired, for facilitator1: built with the portal's own code."""
+    script = (
+        "import random\n"
+        "from datetime import date, time\n"
+        "from portal import create_app\n"
+        "from portal.extensions import db\n"
+        "from portal.models import Role, User, CohortStatus, utcnow\n"
+        "from portal.cohorts import roster, dyads\n"
+        "from portal.cohorts.manage import create_cohort\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    admin = db.session.execute(db.select(User).where(User.email == 'admin@example.org')).scalar_one()\n"
+        "    fac = db.session.execute(db.select(User).where(User.email == 'facilitator1@example.org')).scalar_one()\n"
+        "    c = create_cohort(name='Large', facilitators=[fac], first_day=date(2027, 1, 4), start=time(18),\n"
+        "                      time_zone='America/New_York', meeting_url=None, capacity=200, notes=None,\n"
+        "                      status=CohortStatus.ENROLLING, by=admin)\n"
+        "    for n in range(200):\n"
+        "        u = User(email=f'bulk{n}@example.org', display_name=f'Bulk {n}', organisation=f'Org {n % 9}',\n"
+        "                 password_hash=admin.password_hash, activated_at=utcnow())\n"
+        "        u.set_roles({Role.TRAINEE}); db.session.add(u); db.session.flush()\n"
+        "        roster.add_trainee(c.id, u, admin)\n"
+        "    dyads.pair_cohort(c.id, True, admin, random.Random(1))\n"
+        "    db.session.commit()\n"
+        "    print(c.id)\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return int(result.stdout.strip().splitlines()[-1])
+
+
 def sign_in(base, email):
     browser = Browser(base)
     token = browser.form_token("/login")
@@ -83,6 +115,7 @@ def main():
         env = {**os.environ, "DATABASE_URL": url, "PORTAL_INSTANCE_PATH": tmp}
         flask(env, "db", "upgrade")
         flask(env, "seed-demo", "--password", PASSWORD)
+        large = add_large_cohort(env)
         print(f"database: {url.split('@')[-1]}  workers: {WORKERS}  threads: {THREADS}  requests/page: {REQUESTS}")
         with gunicorn(
             url, "benchmark-secret-key-" + "x" * 32, workers=WORKERS, extra_env={"PORTAL_INSTANCE_PATH": tmp}
@@ -92,6 +125,8 @@ def main():
             measure(anonymous, "/healthz")
             facilitators = [sign_in(base, "facilitator1@example.org") for _ in range(2)]
             measure(facilitators, "/dashboard/facilitator")
+            measure(facilitators, "/cohorts/1")
+            measure(facilitators, f"/cohorts/{large}")
             trainees = [sign_in(base, f"trainee0{n}@example.org") for n in range(1, 3)]
             measure(trainees, "/dashboard/trainee")
             admins = [sign_in(base, "admin@example.org") for _ in range(2)]

@@ -95,3 +95,61 @@ def test_inline_reschedule_and_trainee_dashboard_pass_axe(page, make_user, make_
     assert axe_violations(page) == []
     page.goto("/calendar")
     assert axe_violations(page) == []
+
+
+def test_the_facilitator_flow_works_without_javascript(no_js_page, make_user):
+    page = no_js_page
+    lead = make_user("nojs@example.org", roles=[Role.ADMIN, Role.FACILITATOR], name="Nia NoScript")
+    for n in range(1, 5):
+        make_user(f"plain{n}@example.org", roles=[Role.TRAINEE], name=f"Plain {n}")
+    sign_in(page, lead.email, DEFAULT_PASSWORD)
+    page.wait_for_url("**/dashboard/admin")
+    page.goto("/cohorts/new")
+    page.get_by_label("Cohort name").fill("Plain Cohort")
+    page.get_by_label("Nia NoScript (nojs@example.org)").check()
+    page.get_by_label("Date of week 1").fill("2027-06-07")
+    page.get_by_label("Start time (in the cohort's time zone)").fill("10:00")
+    page.get_by_role("button", name="Create the cohort").click()
+    page.wait_for_url(COHORT_PAGE)
+    assert page.locator("ol.sessions > li.session").count() == 6
+    page.get_by_role("link", name="Change date, time or link for week 3").click()
+    page.wait_for_url("**/sessions/*/edit")
+    page.get_by_label("Start time").fill("11:30")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(COHORT_PAGE)
+    assert "Week 3 moved to" in page.locator("#messages").inner_text()
+    page.get_by_role("button", name="Add trainees").click()
+    for n in range(1, 5):
+        page.get_by_label(f"Plain {n} (plain{n}@example.org)").check()
+    page.get_by_role("button", name="Add the people I chose").click()
+    page.wait_for_url(COHORT_PAGE)
+    page.get_by_role("button", name="Pair everyone").click()
+    page.wait_for_url(COHORT_PAGE)
+    assert page.locator("ol.dyads > li").count() == 2
+    page.get_by_role("button", name="Swap these two").click()  # the same person twice: refused, explained
+    page.wait_for_url(COHORT_PAGE)
+    assert "Choose two different people to swap." in page.locator("#messages").inner_text()
+
+
+def test_pages_of_the_roster_pass_axe(page, make_user, make_cohort):
+    lead = make_user(roles=[Role.ADMIN, Role.FACILITATOR], name="Axe Lead")
+    trainee = make_user(roles=[Role.TRAINEE], name="Axe Trainee")
+    make_user(roles=[Role.TRAINEE], name="Not yet added")
+    cohort = make_cohort(facilitators=[lead], trainees=[trainee])
+    sign_in(page, lead.email, DEFAULT_PASSWORD)
+    page.wait_for_url("**/dashboard/admin")
+    for path in (
+        "/cohorts",
+        "/cohorts/new",
+        f"/cohorts/{cohort.id}/settings",
+        f"/cohorts/{cohort.id}/roster/add",
+        f"/cohorts/{cohort.id}/roster/{cohort.enrollment_ids[0]}",
+        f"/sessions/{cohort.session_ids[0]}",
+    ):
+        page.goto(path)
+        assert axe_violations(page) == [], path
+    page.goto(f"/cohorts/{cohort.id}/roster/add")
+    page.get_by_label("Emails, or name,email lines").fill("not-an-email\nok@example.org")
+    page.get_by_role("button", name="Check and add").click()
+    page.get_by_text("1 line cannot be added.").wait_for()
+    assert axe_violations(page) == []

@@ -81,3 +81,25 @@ def test_admin_pages_pass_axe(page, make_user):
     for path in ("/admin/users", f"/admin/users/{other.id}", "/admin/invitations/new", "/admin/audit"):
         page.goto(path)
         assert axe_violations(page) == [], path
+
+
+def test_a_stale_token_in_an_htmx_form_loses_nothing(page, make_user):
+    person = make_user(roles=[Role.TRAINEE])
+    sign_in(page, person.email, DEFAULT_PASSWORD)
+    page.wait_for_url("**/dashboard/trainee")
+    page.goto("/account")
+    page.get_by_label("Pronouns (optional)").fill("ze/zir")
+    # As if the page had outlived its token: break every token on the page.
+    page.evaluate(
+        """() => {
+            document.body.setAttribute('hx-headers', JSON.stringify({'X-CSRFToken': 'stale'}));
+            document.querySelectorAll('input[name=csrf_token]').forEach(i => { i.value = 'stale'; });
+        }"""
+    )
+    page.get_by_role("button", name="Save my details").click()
+    page.get_by_text("This form had expired").wait_for()
+    assert page.get_by_label("Pronouns (optional)").input_value() == "ze/zir"  # still typed in
+    page.get_by_role("button", name="Save my details").click()  # press again: the token was refreshed
+    page.get_by_text("Saved.", exact=True).wait_for()
+    page.reload()
+    assert page.get_by_label("Pronouns (optional)").input_value() == "ze/zir"
