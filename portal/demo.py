@@ -107,24 +107,18 @@ def _add_demo_handout(admin: User) -> None:
 
     from portal.cohorts import handouts
     from portal.cohorts.curriculum import COMPETENCIES
-    from portal.models import Handout
 
     lines = ["Digital Peer Support Competencies", ""] + [
         f"{n}. {title}{' (emerging)' if emerging else ''}" for n, title, emerging in COMPETENCIES
     ]
-    data = minimal_pdf(lines)
-    kind = handouts.check_file("competencies.pdf", data)
-    db.session.add(
-        Handout(
-            cohort_id=None,
-            week=2,
-            title="Digital Peer Support Competencies (summary)",
-            filename="Digital Peer Support Competencies.pdf",
-            stored_name=handouts.store(current_app.config["UPLOAD_FOLDER"], kind, data),
-            content_type=kind.content_type,
-            size_bytes=len(data),
-            uploaded_by_id=admin.id,
-        )
+    handouts.add(
+        cohort_id=None,
+        week=2,
+        title="Digital Peer Support Competencies (summary)",
+        upload=("competencies.pdf", minimal_pdf(lines)),
+        link_url=None,
+        folder=current_app.config["UPLOAD_FOLDER"],
+        by=admin,
     )
 
 

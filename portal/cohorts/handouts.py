@@ -75,6 +75,37 @@ def _has_part(data: bytes, part: str) -> bool:
     return part in names and not any(n.lower().endswith("vbaproject.bin") for n in names)
 
 
+def add(
+    *,
+    cohort_id: int | None,
+    week: int,
+    title: str,
+    upload: tuple[str, bytes] | None,
+    link_url: str | None,
+    folder: str,
+    by,
+):
+    """A new handout from an uploaded file (name, bytes) or a link, recorded in the audit
+    log. Raises HandoutError; the caller commits."""
+    from portal import audit
+    from portal.extensions import db
+    from portal.models import Handout
+
+    if bool(upload) == bool(link_url):
+        raise HandoutError("Choose a file or enter a link (one of the two).")
+    handout = Handout(cohort_id=cohort_id, week=week, title=title, uploaded_by_id=by.id, link_url=link_url)
+    if upload:
+        filename, data = upload
+        kind = check_file(filename, data)
+        handout.stored_name = store(folder, kind, data)
+        handout.filename = safe_download_name(title, kind.extension)
+        handout.content_type, handout.size_bytes = kind.content_type, len(data)
+    db.session.add(handout)
+    db.session.flush()
+    audit.record(by, "handout.added", handout, cohort_id=cohort_id, week=week)
+    return handout
+
+
 def store(folder: str, kind: Kind, data: bytes) -> str:
     """Write the bytes under a random name; returns that name."""
     directory = Path(folder) / "handouts"

@@ -605,13 +605,12 @@ def swap(cohort_id: int):
 def lock_dyads(cohort_id: int):
     cohort = _cohort(cohort_id, "manage_cohort")
     locked = request.form.get("locked") == "yes"
-    return _dyad_change(
-        cohort,
-        lambda: (
-            dyad_service.set_locked(cohort.id, locked, current_user),
-            "The pairs are locked." if locked else "The pairs are unlocked.",
-        )[1],
-    )
+
+    def change():
+        dyad_service.set_locked(cohort.id, locked, current_user)
+        return "The pairs are locked." if locked else "The pairs are unlocked."
+
+    return _dyad_change(cohort, change)
 
 
 @bp.post("/cohorts/<int:cohort_id>/dyads/repair")
@@ -642,34 +641,23 @@ def add_handout(cohort_id: int):
         if form.scope.data == "programme" and not can(current_user, "add_programme_handout"):
             abort(403)
         upload = form.file.data if form.file.data and getattr(form.file.data, "filename", "") else None
-        if bool(upload) == bool(form.link_url.data):
-            form.file.errors.append("Choose a file or enter a link (one of the two).")
-        else:
-            handout = Handout(
+        try:
+            handout = handout_files.add(
                 cohort_id=None if form.scope.data == "programme" else cohort.id,
                 week=int(form.week.data),
                 title=form.title.data.strip(),
-                uploaded_by_id=current_user.id,
+                upload=(upload.filename, upload.read(handout_files.MAX_BYTES + 1)) if upload else None,
+                link_url=form.link_url.data or None,
+                folder=current_app.config["UPLOAD_FOLDER"],
+                by=current_user,
             )
-            if upload:
-                data = upload.read(handout_files.MAX_BYTES + 1)
-                try:
-                    kind = handout_files.check_file(upload.filename, data)
-                except handout_files.HandoutError as error:
-                    form.file.errors.append(str(error))
-                else:
-                    handout.stored_name = handout_files.store(current_app.config["UPLOAD_FOLDER"], kind, data)
-                    handout.filename = handout_files.safe_download_name(handout.title, kind.extension)
-                    handout.content_type, handout.size_bytes = kind.content_type, len(data)
-            else:
-                handout.link_url = form.link_url.data
-            if not form.file.errors:
-                db.session.add(handout)
-                db.session.flush()
-                audit.record(current_user, "handout.added", handout, cohort_id=handout.cohort_id, week=handout.week)
-                db.session.commit()
-                flash(f"“{handout.title}” added to week {handout.week}.", "success")
-                return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor=f"week-{handout.week}"))
+        except handout_files.HandoutError as error:
+            db.session.rollback()
+            form.file.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"“{handout.title}” added to week {handout.week}.", "success")
+            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor=f"week-{handout.week}"))
     context = _page_context(cohort)
     context["handout_form"] = form
     return render_page("cohorts/show.html", None, status=422, **context)
