@@ -14,7 +14,7 @@ run: setup migrate
 	  echo "Demo data already there. Sign in as admin@example.org, facilitator1@example.org, supervisor1@example.org or trainee01@example.org with password: $(DEMO_PASSWORD)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: setup
+test: setup migrate
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed $(VENDOR)
