@@ -113,6 +113,9 @@ def app(tmp_path_factory):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    import shutil
+
+    shutil.rmtree(app.config["UPLOAD_FOLDER"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -106,6 +106,23 @@ def add(
     return handout
 
 
+def by_week(cohort_id: int) -> dict:
+    """{week: [handouts]} of a cohort, its own and the programme's, in one query."""
+    from portal.cohorts.curriculum import WEEKS
+    from portal.extensions import db
+    from portal.models import Handout
+
+    rows = db.session.execute(
+        db.select(Handout)
+        .where((Handout.cohort_id == cohort_id) | Handout.cohort_id.is_(None), Handout.removed_at.is_(None))
+        .order_by(Handout.week, Handout.cohort_id.is_(None).desc(), Handout.created_at)
+    ).scalars()
+    weeks: dict[int, list] = {w.number: [] for w in WEEKS}
+    for handout in rows:
+        weeks[handout.week].append(handout)
+    return weeks
+
+
 def store(folder: str, kind: Kind, data: bytes) -> str:
     """Write the bytes under a random name; returns that name."""
     directory = Path(folder) / "handouts"

@@ -171,7 +171,7 @@ def _page_context(cohort: Cohort) -> dict:
     my_dyad = None
     if not manager:
         my_dyad = dyad_service.dyad_of(cohort.id, current_user.id)
-    handouts = _handouts_by_week(cohort.id)
+    handouts = handout_files.by_week(cohort.id)
     swap_form = SwapForm()
     members = [(m.user_id, m.user.display_name) for d in dyads for m in d.current_members]
     swap_form.first.choices = swap_form.second.choices = [
@@ -195,18 +195,6 @@ def _page_context(cohort: Cohort) -> dict:
         "handout_form": HandoutForm(),
         "now": utcnow(),
     }
-
-
-def _handouts_by_week(cohort_id: int) -> dict[int, list[Handout]]:
-    rows = db.session.execute(
-        db.select(Handout)
-        .where((Handout.cohort_id == cohort_id) | Handout.cohort_id.is_(None), Handout.removed_at.is_(None))
-        .order_by(Handout.week, Handout.cohort_id.is_(None).desc(), Handout.created_at)
-    ).scalars()
-    by_week: dict[int, list[Handout]] = {w.number: [] for w in WEEKS}
-    for handout in rows:
-        by_week[handout.week].append(handout)
-    return by_week
 
 
 @bp.get("/cohorts/<int:cohort_id>")
@@ -265,7 +253,7 @@ def _session_row(session):
         None,
         s=session,
         manager=can(current_user, "reschedule_session", session),
-        handouts=_handouts_by_week(session.cohort_id),
+        handouts=handout_files.by_week(session.cohort_id),
     )
 
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import joinedload
 
 from portal.authz import role_required
 from portal.cohorts import dyads as dyad_service
+from portal.cohorts import handouts as handout_files
 from portal.cohorts import roster
 from portal.cohorts.calendar_routes import sessions_for
-from portal.cohorts.curriculum import WEEKS
 from portal.cohorts.schedule import countdown, join_is_open
 from portal.extensions import db
 from portal.models import (
@@ -146,13 +146,7 @@ def trainee():
     partners = []
     if current is not None:
         next_session = next((s for s in current.sessions if s.ends_at > now), None)
-        handouts = {w.number: [] for w in WEEKS}
-        for h in db.session.execute(
-            db.select(Handout)
-            .where((Handout.cohort_id == current.id) | Handout.cohort_id.is_(None), Handout.removed_at.is_(None))
-            .order_by(Handout.week, Handout.created_at)
-        ).scalars():
-            handouts[h.week].append(h)
+        handouts = handout_files.by_week(current.id)
         dyad = dyad_service.dyad_of(current.id, current_user.id)
         partners = [m.user for m in dyad.current_members if m.user_id != current_user.id] if dyad else []
     supervision = roster.current_supervision(current_user.id)
