@@ -1,0 +1,240 @@
+"""The roster: adding trainees (picked or invited), withdrawing them, their supervisor."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func
+from wtforms import SelectChoice
+
+from portal import people
+from portal.auth.routes import send_invitation
+from portal.cohorts import roster
+from portal.cohorts.forms import (
+    AddTraineesForm,
+    InviteListForm,
+    SupervisorForm,
+    WithdrawForm,
+)
+from portal.cohorts.routes import bp, cohort_for, people_with_role
+from portal.extensions import db
+from portal.models import Cohort, Enrollment, EnrollmentStatus, Role, User, UserRole
+from portal.web import get_or_404, redirect_to, render_page, wants_fragment
+
+
+def _candidates(cohort: Cohort, query_text: str) -> list[User]:
+    on_roster = db.select(Enrollment.user_id).where(
+        Enrollment.cohort_id == cohort.id, Enrollment.status != EnrollmentStatus.WITHDRAWN.value
+    )
+    query = (
+        db.select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.TRAINEE.value, User.deactivated_at.is_(None), User.id.not_in(on_roster))
+        .order_by(User.display_name, User.id)
+        .limit(50)
+    )
+    if query_text:
+        pattern = f"%{query_text.lower().replace('%', '').replace('_', '')}%"
+        query = query.where(func.lower(User.display_name).like(pattern) | User.email.like(pattern))
+    return list(db.session.execute(query).scalars())
+
+
+def _roster_add_page(cohort: Cohort, add_form=None, invite_form=None, preview=None, status=200):
+    q = (request.args.get("q") or "").strip()[:120]
+    candidates = _candidates(cohort, q)
+    add_form = add_form or AddTraineesForm()
+    add_form.user_ids.choices = [SelectChoice(u.id, f"{u.display_name} ({u.email})") for u in candidates]
+    return render_page(
+        "cohorts/roster_add.html",
+        "candidates" if request.args.get("q") is not None and wants_fragment() else None,
+        status=status,
+        cohort=cohort,
+        add_form=add_form,
+        invite_form=invite_form or InviteListForm(),
+        preview=preview,
+        q=q,
+        free=cohort.capacity - roster.enrolled_count(cohort.id),
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/roster/add", methods=["GET", "POST"])
+@login_required
+def roster_add(cohort_id: int):
+    cohort = cohort_for(cohort_id, "manage_cohort")
+    form = AddTraineesForm()
+    if request.method == "POST":
+        form.user_ids.choices = [SelectChoice(i, str(i)) for i in (request.form.getlist("user_ids", type=int))]
+        if form.validate_on_submit():
+            # Only active trainee accounts can be picked here, whatever the request says.
+            chosen = (
+                db.session.execute(
+                    db.select(User)
+                    .join(UserRole, UserRole.user_id == User.id)
+                    .where(
+                        User.id.in_(form.user_ids.data),
+                        User.deactivated_at.is_(None),
+                        UserRole.role == Role.TRAINEE.value,
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if len(chosen) != len(set(form.user_ids.data)):
+                abort(400)
+            outcomes = []
+            try:
+                for user in chosen:
+                    outcomes.append(roster.add_trainee(cohort.id, user, current_user))
+            except roster.RosterError as error:
+                db.session.rollback()
+                flash(str(error), "error")
+                return redirect_to(url_for("cohorts.roster_add", cohort_id=cohort.id))
+            db.session.commit()
+            _flash_added(outcomes)
+            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster"))
+        return _roster_add_page(cohort, add_form=form, status=422)
+    return _roster_add_page(cohort)
+
+
+def _flash_added(outcomes: list[Enrollment]) -> None:
+    enrolled = sum(e.status == EnrollmentStatus.ENROLLED.value for e in outcomes)
+    waiting = len(outcomes) - enrolled
+    message = f"{enrolled} added to the roster."
+    if waiting:
+        message += f" The cohort is full: {waiting} went on the waitlist."
+    flash(message, "success")
+
+
+@bp.post("/cohorts/<int:cohort_id>/roster/invite")
+@login_required
+def roster_invite(cohort_id: int):
+    cohort = cohort_for(cohort_id, "manage_cohort")
+    form = InviteListForm()
+    if not form.validate_on_submit():
+        return _roster_add_page(cohort, invite_form=form, status=422)
+    text = form.people.data or ""
+    upload = form.csv_file.data
+    if upload and getattr(upload, "filename", ""):
+        raw = upload.read(2 * 1024 * 1024 + 1)
+        if len(raw) > 2 * 1024 * 1024:
+            form.csv_file.errors.append("The CSV file is larger than 2 MB.")
+            return _roster_add_page(cohort, invite_form=form, status=422)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        form.people.data = text  # so "add only the valid rows" re-sends the same list
+    if not text.strip():
+        form.people.errors.append("Paste some email addresses or choose a CSV file.")
+        return _roster_add_page(cohort, invite_form=form, status=422)
+    result = roster.parse_people_list(text, roster.roster_emails(cohort.id))
+    if result.errors and form.add_valid_only.data != "yes":
+        return _roster_add_page(cohort, invite_form=form, preview=result, status=422)
+    invited: list[User] = []
+    outcomes: list[Enrollment] = []
+    for row in result.rows:
+        user = people.find_by_email(row.email)
+        if user is None:
+            user = people.create_invited(row.email, row.name or None, {Role.TRAINEE}, current_user)
+            invited.append(user)
+        elif user.deactivated_at is not None:
+            continue
+        outcomes.append(roster.add_trainee(cohort.id, user, current_user))
+    db.session.commit()
+    for user in invited:
+        send_invitation(user, current_user)
+    _flash_added(outcomes)
+    if invited:
+        flash(f"{len(invited)} invitation{'s' if len(invited) != 1 else ''} sent.", "info")
+    return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster"))
+
+
+def _enrollment(cohort: Cohort, enrollment_id: int) -> Enrollment:
+    enrollment = get_or_404(Enrollment, enrollment_id)
+    if enrollment.cohort_id != cohort.id:
+        abort(404)
+    return enrollment
+
+
+def _enrollment_page(cohort, enrollment, withdraw_form=None, supervisor_form=None, status=200):
+    supervisor_form = supervisor_form or SupervisorForm()
+    supervisor_form.supervisor_id.choices = [SelectChoice(0, "Choose…")] + [
+        SelectChoice(u.id, f"{u.display_name} ({u.email})") for u in people_with_role(Role.SUPERVISOR)
+    ]
+    current = roster.current_supervision(enrollment.user_id)
+    return render_page(
+        "cohorts/enrollment.html",
+        None,
+        status=status,
+        cohort=cohort,
+        enrollment=enrollment,
+        supervision=current,
+        withdraw_form=withdraw_form or WithdrawForm(),
+        supervisor_form=supervisor_form,
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/roster/<int:enrollment_id>")
+@login_required
+def enrollment(cohort_id: int, enrollment_id: int):
+    cohort = cohort_for(cohort_id, "manage_cohort")
+    return _enrollment_page(cohort, _enrollment(cohort, enrollment_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/roster/<int:enrollment_id>/withdraw")
+@login_required
+def withdraw(cohort_id: int, enrollment_id: int):
+    cohort = cohort_for(cohort_id, "manage_cohort")
+    enrollment = _enrollment(cohort, enrollment_id)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        return _enrollment_page(cohort, enrollment, withdraw_form=form, status=422)
+    try:
+        promoted = roster.withdraw(enrollment, form.reason.data.strip(), current_user)
+    except roster.RosterError as error:
+        db.session.rollback()
+        form.reason.errors.append(str(error))
+        return _enrollment_page(cohort, enrollment, withdraw_form=form, status=422)
+    db.session.commit()
+    message = f"{enrollment.user.display_name} is withdrawn; their history is kept."
+    if promoted:
+        message += " " + ", ".join(e.user.display_name for e in promoted) + " moved up from the waitlist."
+    flash(message, "success")
+    return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster"))
+
+
+@bp.post("/cohorts/<int:cohort_id>/roster/<int:enrollment_id>/supervisor")
+@login_required
+def set_supervisor(cohort_id: int, enrollment_id: int):
+    cohort = cohort_for(cohort_id, "manage_cohort")
+    enrollment = _enrollment(cohort, enrollment_id)
+    form = SupervisorForm()
+    form.supervisor_id.choices = [SelectChoice(0, "")] + [
+        SelectChoice(u.id, u.email) for u in people_with_role(Role.SUPERVISOR)
+    ]
+    if not form.validate_on_submit():
+        return _enrollment_page(cohort, enrollment, supervisor_form=form, status=422)
+    invited = None
+    if form.supervisor_id.data:
+        supervisor = db.session.get(User, form.supervisor_id.data)
+    else:
+        supervisor = people.find_by_email(form.email.data)
+        if supervisor is None:
+            supervisor = invited = people.create_invited(
+                form.email.data, form.name.data, {Role.SUPERVISOR}, current_user
+            )
+    try:
+        roster.set_supervisor(enrollment.user, supervisor, current_user)
+    except roster.RosterError as error:
+        db.session.rollback()
+        form.email.errors.append(str(error))
+        return _enrollment_page(cohort, enrollment, supervisor_form=form, status=422)
+    db.session.commit()
+    if invited is not None:
+        send_invitation(invited, current_user)
+    flash(
+        f"{supervisor.display_name} now supervises {enrollment.user.display_name}"
+        + (" (invitation sent)." if invited else "."),
+        "success",
+    )
+    return redirect_to(url_for("cohorts.enrollment", cohort_id=cohort.id, enrollment_id=enrollment.id))
