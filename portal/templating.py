@@ -42,7 +42,31 @@ def _macro(name: str):
     return call
 
 
+def _static_versions(app: Flask):
+    """url_for('static', ...) gets ?v=<content hash>, so browsers may keep static files for a
+    year (kind to slow connections) and still fetch a new version the moment it changes."""
+    import hashlib
+    from pathlib import Path
+
+    cache: dict[str, str] = {}
+
+    def add_version(endpoint, values):
+        if endpoint != "static" or "filename" not in values or "v" in values:
+            return
+        name = values["filename"]
+        if app.debug or name not in cache:
+            path = Path(app.static_folder) / name
+            cache[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:12] if path.is_file() else ""
+        if cache[name]:
+            values["v"] = cache[name]
+
+    return add_version
+
+
 def register(app: Flask) -> None:
+    app.url_defaults(_static_versions(app))
+    if app.config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:
+        app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
     app.jinja_env.globals.update(field=_macro("field"), error_summary=_macro("error_summary"))
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["timedelta"] = lambda seconds: timedelta(seconds=seconds)

@@ -35,7 +35,9 @@ def test_an_invitation_is_sent_over_smtp(app, make_user):
         admin = make_user(roles=[Role.ADMIN])
         client = smtp_app.test_client()
         AuthActions(client, smtp_app).login_as(admin)
-        response = client.post("/admin/invitations/new", data={"email": "smtp.person@example.org", "roles": ["trainee"]})
+        response = client.post(
+            "/admin/invitations/new", data={"email": "smtp.person@example.org", "roles": ["trainee"]}
+        )
         assert response.status_code == 303
     finally:
         controller.stop()

@@ -75,7 +75,7 @@ def test_pages_load_nothing_from_elsewhere_and_run_no_inline_script(client):
     html = client.get("/login").get_data(as_text=True)
     assert "//" not in "".join(part.split('"')[0] for part in html.split('src="')[1:])
     assert "<script>" not in html
-    assert 'src="/static/vendor/htmx.min.js"' in html
+    assert 'src="/static/vendor/htmx.min.js?v=' in html
     assert '"selfRequestsOnly": true' in html and '"allowEval": false' in html
 
 
@@ -160,3 +160,14 @@ def test_health_check_reports_a_dead_database(tmp_path):
     app = make_test_app("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
+
+
+def test_static_files_are_versioned_and_cached_long(client):
+    html = client.get("/login").get_data(as_text=True)
+    import re
+
+    match = re.search(r'src="(/static/js/portal\.js\?v=([0-9a-f]{12}))"', html)
+    assert match, "portal.js is linked with a content version"
+    response = client.get(match.group(1))
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"]

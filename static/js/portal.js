@@ -13,12 +13,24 @@
     });
   });
 
-  // After a swap that shows form errors, move focus to the summary so it is announced.
+  // After a swap that a person asked for (a button, a link, a form), keep their place:
+  // focus the error summary when there is one, otherwise the swapped region if focus was
+  // lost with the replaced button. Swaps nobody asked for (the dashboard's polling) never
+  // move focus.
   document.addEventListener("htmx:afterSettle", function (event) {
-    var summary = event.detail.elt && event.detail.elt.querySelector
-      ? event.detail.elt.querySelector(".error-summary")
-      : null;
-    if (summary) { summary.focus(); }
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!source || !/^(FORM|BUTTON|A|INPUT|SELECT)$/.test(source.tagName)) { return; }
+    var target = event.detail.target;
+    if (target && target.id && !target.isConnected) {  // an outerHTML swap replaced it
+      target = document.getElementById(target.id);
+    }
+    var summary = target && target.querySelector ? target.querySelector(".error-summary") : null;
+    if (summary) { summary.focus(); return; }
+    var lost = document.activeElement === document.body || !document.body.contains(document.activeElement);
+    if (lost && target && target.isConnected && target !== document.body) {
+      if (!target.hasAttribute("tabindex")) { target.setAttribute("tabindex", "-1"); }
+      target.focus({ preventScroll: true });
+    }
   });
 
   // A network failure (slow or dropped connection): say so instead of doing nothing.

@@ -47,6 +47,8 @@ def test_facilitator_creates_a_cohort_pairs_and_swaps_without_reload(page, make_
     page.evaluate("() => { window.__sameDocument = 'yes'; }")
     page.get_by_role("button", name="Pair everyone").click()
     page.get_by_text("2 pairs formed (one is a group of three).").wait_for()
+    # The button was replaced by the swap: keyboard focus moves to the new pairs section.
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'dyads'")
     pairs = page.locator("ol.dyads > li")
 
     def groups():
