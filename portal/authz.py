@@ -23,7 +23,6 @@ from portal.models import (
     EnrollmentStatus,
     Handout,
     Role,
-    Supervision,
     User,
 )
 
@@ -54,20 +53,6 @@ def enrollment_status(user, cohort: Cohort) -> str | None:
 
 def takes_part(user, cohort: Cohort) -> bool:
     return enrollment_status(user, cohort) in (EnrollmentStatus.ENROLLED.value, EnrollmentStatus.WAITLISTED.value)
-
-
-def supervises(user, trainee_id: int) -> bool:
-    return (
-        _is(user, Role.SUPERVISOR)
-        and db.session.execute(
-            db.select(Supervision.id).where(
-                Supervision.supervisor_id == user.id,
-                Supervision.trainee_id == trainee_id,
-                Supervision.ended_at.is_(None),
-            )
-        ).first()
-        is not None
-    )
 
 
 def _view_cohort(u, cohort: Cohort) -> bool:
@@ -101,7 +86,6 @@ def _remove_handout(u, handout: Handout) -> bool:
 # action -> rule(user, obj) -> bool
 RULES: dict[str, Callable[[User, object], bool]] = {
     "manage_users": lambda u, o: is_admin(u),
-    "view_audit_log": lambda u, o: is_admin(u),
     "dashboard": lambda u, role: _is(u, Role(role)),
     "create_cohort": lambda u, o: is_admin(u),
     "list_cohorts": lambda u, o: is_admin(u) or _is(u, Role.FACILITATOR),

@@ -5,7 +5,7 @@ No Flask request handling here; callers commit.
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 
 from portal import audit
 from portal.auth.sessions import end_all_sessions
@@ -19,6 +19,13 @@ class AccountError(ValueError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def matching(text: str):
+    """SQL condition: the person's name or email contains `text` (% and _ taken literally)."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(func.lower(User.display_name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
 
 
 def find_by_email(email: str) -> User | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash, get_flashed_messages, redirect, render_template, request
+from flask import abort, current_app, get_flashed_messages, redirect, render_template, request, url_for
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
 
@@ -66,5 +66,6 @@ def flashes_oob() -> str:
     return render_template("_messages.html", messages=messages, oob=True)
 
 
-def notice(message: str, category: str = "success") -> None:
-    flash(message, category)
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for mail, on PUBLIC_BASE_URL (not the request's own host header)."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)

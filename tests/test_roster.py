@@ -243,3 +243,14 @@ def test_only_trainee_accounts_can_be_picked(app, client, auth, make_user, make_
     assert _statuses(app, cohort.id) == {}
     with app.app_context():
         assert db.session.get(User, other_facilitator.id).roles == {Role.FACILITATOR}
+
+
+def test_searching_trainees_to_add_takes_wildcards_literally(client, auth, make_user, make_cohort, hx):
+    fran = make_user(roles=[Role.FACILITATOR])
+    cohort = make_cohort(facilitators=[fran])
+    make_user("ana@example.org", name="Ana Lopez")
+    make_user("ben@example.org", name="Ben Okafor")
+    auth.login_as(fran)
+    found = text_of(client.get(f"/cohorts/{cohort.id}/roster/add?q=lop", headers=hx))
+    assert "Ana Lopez" in found and "Ben Okafor" not in found
+    assert "Ana Lopez" not in text_of(client.get(f"/cohorts/{cohort.id}/roster/add?q=%25", headers=hx))

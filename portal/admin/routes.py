@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_
 from sqlalchemy.orm import joinedload
 
 from portal import audit, people
 from portal.admin.forms import DeactivateForm, InviteForm, RolesForm, UserSearchForm
-from portal.auth.routes import send_invitation
+from portal.auth.invitations import send_invitation
 from portal.authz import role_required
 from portal.extensions import db
 from portal.models import AuditEvent, Role, User, UserRole
@@ -19,11 +18,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.lower()}%"
-
-
 @bp.get("/users")
 @role_required(Role.ADMIN)
 def users():
@@ -31,10 +25,7 @@ def users():
     form.validate()
     query = db.select(User).order_by(User.display_name, User.id)
     if form.q.data:
-        pattern = _like(form.q.data.strip())
-        query = query.where(
-            or_(db.func.lower(User.display_name).like(pattern, escape="\\"), User.email.like(pattern, escape="\\"))
-        )
+        query = query.where(people.matching(form.q.data))
     if form.role.data:
         query = query.where(User.id.in_(db.select(UserRole.user_id).where(UserRole.role == form.role.data)))
     if form.status.data == "deactivated":

@@ -10,8 +10,12 @@ MIN_LENGTH = 12
 MAX_LENGTH = 256
 HASH_METHOD = "scrypt"  # Werkzeug's scrypt: n=2**15, r=8, p=1
 
-# Verifying against this keeps a sign-in for an unknown email as slow as a real one.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-ever", method=HASH_METHOD)
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps a sign-in for an unknown email as slow as a real one.
+    Made on first use, not at import (every worker would pay a scrypt run to start)."""
+    return generate_password_hash("not-a-real-password-ever", method=HASH_METHOD)
 
 
 def hash_password(password: str) -> str:
@@ -20,7 +24,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     if not stored_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(stored_hash, password)
 

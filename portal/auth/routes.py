@@ -6,14 +6,14 @@ from flask import Blueprint, current_app, flash, render_template, request, url_f
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
-from portal import audit, mail
+from portal import audit, mail, people
 from portal.auth import tokens
 from portal.auth.forms import AcceptInvitationForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from portal.auth.passwords import hash_password, verify_password
 from portal.auth.sessions import end_all_sessions, end_current_session, start_session
 from portal.extensions import db, limiter
-from portal.models import User, utcnow
-from portal.web import redirect_to, render_page, safe_next
+from portal.models import utcnow
+from portal.web import external_url, redirect_to, render_page, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -29,10 +29,6 @@ def _failed(response) -> bool:
 
 def _account_key() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()
-
-
-def find_user_by_email(email: str) -> User | None:
-    return db.session.execute(db.select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,7 +52,7 @@ def login():
         return redirect_to(next_url)
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
+        user = people.find_by_email(form.email.data)
         ok = verify_password(user.password_hash if user else None, form.password.data)
         if ok and user is not None and user.is_active:
             start_session(user)
@@ -78,7 +74,7 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = find_user_by_email(form.email.data)
+        user = people.find_by_email(form.email.data)
         if user is not None and user.is_active and user.password_hash:
             max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
             token = tokens.issue("reset", user, max_age)
@@ -88,7 +84,7 @@ def forgot_password():
                 "Reset your password",
                 "mail/password_reset.txt",
                 user=user,
-                link=_external("auth.reset_password", token=token),
+                link=external_url("auth.reset_password", token=token),
                 minutes=int(max_age.total_seconds() // 60),
             )
         return render_template("auth/forgot_sent.html", email=form.email.data)
@@ -145,25 +141,3 @@ def accept_invitation(token: str):
         return redirect_to(url_for("dashboards.home"))
     status = 422 if form.errors else 200
     return render_page("auth/accept.html", "password_form", status=status, form=form, user=user, token=token)
-
-
-def _external(endpoint: str, **values) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
-
-
-def send_invitation(user: User, invited_by: User | None) -> None:
-    """Issue a fresh invitation link for `user` and mail it (the caller commits first)."""
-    max_age = current_app.config["INVITATION_MAX_AGE"]
-    token = tokens.issue("invite", user, max_age, invited_by_id=invited_by.id if invited_by else None)
-    db.session.commit()
-    mail.send(
-        user.email,
-        "You are invited to the Digital Peer Support Certification",
-        "mail/invitation.txt",
-        user=user,
-        invited_by=invited_by,
-        roles=user.ordered_roles,
-        link=_external("auth.accept_invitation", token=token),
-        days=max_age.days,
-    )

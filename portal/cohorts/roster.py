@@ -218,6 +218,22 @@ def _looks_like_csv_row(line: str) -> bool:
     return line.count("@") <= 1
 
 
+def add_people(cohort_id: int, rows: list[ImportRow], by: User) -> tuple[list[Enrollment], list[User]]:
+    """Enrol each row's person, creating an invited trainee account for a new email.
+    Deactivated accounts are skipped. Returns (enrolments, accounts that need an invitation)."""
+    outcomes: list[Enrollment] = []
+    invited: list[User] = []
+    for row in rows:
+        user = people.find_by_email(row.email)
+        if user is None:
+            user = people.create_invited(row.email, row.name or None, {Role.TRAINEE}, by)
+            invited.append(user)
+        elif user.deactivated_at is not None:
+            continue
+        outcomes.append(add_trainee(cohort_id, user, by))
+    return outcomes, invited
+
+
 def roster_emails(cohort_id: int) -> set[str]:
     return set(
         db.session.execute(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func
 from wtforms import SelectChoice
 
 from portal import people
-from portal.auth.routes import send_invitation
+from portal.auth.invitations import send_invitation
 from portal.cohorts import roster
 from portal.cohorts.forms import (
     AddTraineesForm,
@@ -34,8 +33,7 @@ def _candidates(cohort: Cohort, query_text: str) -> list[User]:
         .limit(50)
     )
     if query_text:
-        pattern = f"%{query_text.lower().replace('%', '').replace('_', '')}%"
-        query = query.where(func.lower(User.display_name).like(pattern) | User.email.like(pattern))
+        query = query.where(people.matching(query_text))
     return list(db.session.execute(query).scalars())
 
 
@@ -130,16 +128,7 @@ def roster_invite(cohort_id: int):
     result = roster.parse_people_list(text, roster.roster_emails(cohort.id))
     if result.errors and form.add_valid_only.data != "yes":
         return _roster_add_page(cohort, invite_form=form, preview=result, status=422)
-    invited: list[User] = []
-    outcomes: list[Enrollment] = []
-    for row in result.rows:
-        user = people.find_by_email(row.email)
-        if user is None:
-            user = people.create_invited(row.email, row.name or None, {Role.TRAINEE}, current_user)
-            invited.append(user)
-        elif user.deactivated_at is not None:
-            continue
-        outcomes.append(roster.add_trainee(cohort.id, user, current_user))
+    outcomes, invited = roster.add_people(cohort.id, result.rows, current_user)
     db.session.commit()
     for user in invited:
         send_invitation(user, current_user)

@@ -1,0 +1,28 @@
+"""Mailing an invitation link: used by the admin pages and by cohort rosters."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from portal import mail
+from portal.auth import tokens
+from portal.extensions import db
+from portal.models import User
+from portal.web import external_url
+
+
+def send_invitation(user: User, invited_by: User | None) -> None:
+    """Issue a fresh invitation link for `user` (earlier ones stop working) and mail it."""
+    max_age = current_app.config["INVITATION_MAX_AGE"]
+    token = tokens.issue("invite", user, max_age, invited_by_id=invited_by.id if invited_by else None)
+    db.session.commit()
+    mail.send(
+        user.email,
+        "You are invited to the Digital Peer Support Certification",
+        "mail/invitation.txt",
+        user=user,
+        invited_by=invited_by,
+        roles=user.ordered_roles,
+        link=external_url("auth.accept_invitation", token=token),
+        days=max_age.days,
+    )
