@@ -3,16 +3,25 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
+JOBS_ARGS ?= -k thread -w 2
+CONSUMER := $(VENV)/bin/huey_consumer portal.jobs.huey $(JOBS_ARGS)
 PYTHON ?= python3
 DEMO_PASSWORD ?= peer-support-demo
 VENDOR := static/vendor/htmx.min.js static/vendor/pico.min.css
 
-.PHONY: run test test-sqlite test-postgres setup migrate seed bench lint clean
+.PHONY: run jobs test test-sqlite test-postgres setup migrate seed bench lint clean
 
 run: setup migrate
 	@$(FLASK) seed-demo --password "$(DEMO_PASSWORD)" 2>/dev/null || \
 	  echo "Demo data already there. Sign in as admin@example.org, facilitator1@example.org, supervisor1@example.org or trainee01@example.org with password: $(DEMO_PASSWORD)"
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@# The web server and the job consumer together: Ctrl-C, or the server stopping, stops both.
+	@$(CONSUMER) & consumer=$$!; \
+	  trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host 127.0.0.1 --port 5000
+
+# The job consumer alone (mail delivery, periodic tasks), e.g. beside `flask run` in another terminal.
+jobs: setup migrate
+	$(CONSUMER)
 
 test: setup migrate
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -39,6 +48,8 @@ migrate: setup
 
 bench: setup
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/attendance.py
+	$(PY) benchmarks/exams.py
 
 lint: setup
 	$(VENV)/bin/ruff check portal tests

@@ -1,20 +1,34 @@
-"""Latency and throughput of key pages against a real gunicorn server.
+"""Throughput and latency of key pages beside a trivial route, against a real gunicorn server.
 
     make bench                       # SQLite in a temporary folder
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench make bench
 
-A measurement, not a test: it prints numbers and never fails on them. Requests are bounded
-(BENCH_REQUESTS per page, BENCH_THREADS at once) and go to 127.0.0.1 only.
+One gunicorn server (BENCH_WORKERS workers, 2 by default) on the demo data (`flask seed-demo`)
+plus a cohort of 200 paired trainees. Each page is measured in turn and printed beside the
+trivial route (/healthz), measured on the same server just before it, with the ratio of their
+throughputs: a page at 0.25 serves a quarter of the requests per second the server manages
+when it does (almost) nothing.
+
+The load comes from `wrk` when it is installed (Debian: `apt-get install wrk`), for
+BENCH_SECONDS per page over BENCH_CONNECTIONS connections; without it (or with
+BENCH_TOOL=python) from a small Python client: BENCH_REQUESTS per page over BENCH_THREADS
+threads. Either way the load is bounded and goes to 127.0.0.1 only. Signed-in pages sign in
+once through the real form and send that session cookie.
+
+A measurement, not a test: it prints numbers and never fails on them.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,10 +36,24 @@ sys.path.insert(0, str(ROOT))
 
 from tests.server import Browser, gunicorn  # noqa: E402
 
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+TOOL = os.environ.get("BENCH_TOOL") or ("wrk" if shutil.which("wrk") else "python")
 PASSWORD = "benchmark demo password"  # noqa: S105
+HTMX = {"HX-Request": "true"}
+
+# wrk prints what the table needs in one line we can parse (its own summary has no p95).
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("BENCH %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
 
 
 def flask(env, *args):
@@ -70,7 +98,22 @@ def add_large_cohort(env) -> int:
     return int(result.stdout.strip().splitlines()[-1])
 
 
-def sign_in(base, email):
+def demo_cohort_id(env) -> int:
+    script = (
+        "from portal import create_app\n"
+        "from portal.extensions import db\n"
+        "from portal.models import Cohort\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    print(db.session.execute(db.select(Cohort.id).where(Cohort.name == 'Spring Cohort A')).scalar_one())\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def sign_in(base, email) -> Browser:
     browser = Browser(base)
     token = browser.form_token("/login")
     status, _, _ = browser.post("/login", {"csrf_token": token, "email": email, "password": PASSWORD})
@@ -78,24 +121,55 @@ def sign_in(base, email):
     return browser
 
 
-def measure(browsers, path):
+def cookie_header(browser: Browser) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in browser.jar)
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def run_wrk(base: str, path: str, headers: dict[str, str], script: str) -> Result:
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", "-s", script]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(base + path)
+    output = subprocess.run(  # noqa: S603 - wrk against our own server on 127.0.0.1
+        command, check=True, capture_output=True, text=True, timeout=SECONDS + 30
+    ).stdout
+    match = re.search(r"^BENCH (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", output, re.M)
+    assert match, f"unexpected wrk output:\n{output}"
+    n, duration_us, p50, p95, status_errors, socket_errors = map(int, match.groups())
+    return Result(n, duration_us / 1e6, p50 / 1000, p95 / 1000, status_errors + socket_errors)
+
+
+def run_python(base: str, path: str, headers: dict[str, str]) -> Result:
     timings: list[float] = []
     errors = 0
     lock = threading.Lock()
-    per_thread = REQUESTS // THREADS
 
-    def run(browser):
+    def run():
         nonlocal errors
-        for _ in range(per_thread):
+        client = Browser(base)  # headers carry the cookie; the client's own jar stays empty
+        for _ in range(max(1, REQUESTS // THREADS)):
             t0 = time.perf_counter()
-            status, _, _ = browser.get(path)
+            status, _, _ = client.request("GET", path, headers=headers)
             elapsed = time.perf_counter() - t0
             with lock:
                 timings.append(elapsed)
                 errors += status >= 400
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=run, args=(browsers[i % len(browsers)],)) for i in range(THREADS)]
+    threads = [threading.Thread(target=run) for _ in range(THREADS)]
     for t in threads:
         t.start()
     for t in threads:
@@ -103,10 +177,7 @@ def measure(browsers, path):
     wall = time.perf_counter() - started
     timings.sort()
     p = lambda q: timings[min(len(timings) - 1, int(q * len(timings)))] * 1000  # noqa: E731
-    print(
-        f"{path:<28} n={len(timings):>4}  p50={p(0.5):7.1f} ms  p95={p(0.95):7.1f} ms  "
-        f"max={timings[-1] * 1000:7.1f} ms  {len(timings) / wall:7.1f} req/s  errors={errors}"
-    )
+    return Result(len(timings), wall, p(0.5), p(0.95), errors)
 
 
 def main():
@@ -116,21 +187,73 @@ def main():
         flask(env, "db", "upgrade")
         flask(env, "seed-demo", "--password", PASSWORD)
         large = add_large_cohort(env)
-        print(f"database: {url.split('@')[-1]}  workers: {WORKERS}  threads: {THREADS}  requests/page: {REQUESTS}")
+        demo = demo_cohort_id(env)
+        script = Path(tmp) / "report.lua"
+        script.write_text(WRK_REPORT)
+        load = (
+            f"wrk, {SECONDS} s per page, {CONNECTIONS} connections"
+            if TOOL == "wrk"
+            else f"python client, {REQUESTS} requests per page, {THREADS} threads"
+        )
+        print(f"database: {url.split('@')[-1]}  gunicorn workers: {WORKERS}  load: {load}")
         with gunicorn(
             url, "benchmark-secret-key-" + "x" * 32, workers=WORKERS, extra_env={"PORTAL_INSTANCE_PATH": tmp}
         ) as base:
-            anonymous = [Browser(base) for _ in range(THREADS)]
-            measure(anonymous, "/login")
-            measure(anonymous, "/healthz")
-            facilitators = [sign_in(base, "facilitator1@example.org") for _ in range(2)]
-            measure(facilitators, "/dashboard/facilitator")
-            measure(facilitators, "/cohorts/1")
-            measure(facilitators, f"/cohorts/{large}")
-            trainees = [sign_in(base, f"trainee0{n}@example.org") for n in range(1, 3)]
-            measure(trainees, "/dashboard/trainee")
-            admins = [sign_in(base, "admin@example.org") for _ in range(2)]
-            measure(admins, "/admin/users")
+            people = {
+                role: cookie_header(sign_in(base, f"{who}@example.org"))
+                for role, who in [
+                    ("admin", "admin"),
+                    ("facilitator", "facilitator1"),
+                    ("supervisor", "supervisor1"),
+                    ("trainee", "trainee01"),
+                ]
+            }
+            pages = [
+                ("/healthz", None, {}),
+                ("/login", None, {}),
+                ("/dashboard/admin", "admin", {}),
+                ("/dashboard/facilitator", "facilitator", {}),
+                ("/dashboard/supervisor", "supervisor", {}),
+                ("/dashboard/trainee", "trainee", {}),
+                ("/admin/users", "admin", {}),
+                ("/cohorts", "admin", {}),
+                (f"/cohorts/{demo}", "facilitator", {}),
+                (f"/cohorts/{large}", "facilitator", {}),
+                ("/calendar", "facilitator", {}),
+                (f"/cohorts/{demo}?part=dyads", "facilitator", HTMX),
+                ("/dashboard/trainee", "trainee", HTMX),
+            ]
+            # Every page once first: it must answer 200 to the person (not a redirect to the
+            # sign-in page), and each worker compiles its templates before the clock runs.
+            checker = Browser(base)
+            for path, who, extra in pages:
+                headers = {**extra, **({"Cookie": people[who]} if who else {})}
+                for _ in range(2 * WORKERS):
+                    status, _, _ = checker.request("GET", path, headers=headers)
+                    assert status == 200, f"{path} as {who or 'anonymous'}: {status}"
+
+            print(
+                f"{'page':<34} {'as':<12} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6}"
+                f"   {'/healthz req/s':>14} {'p95 ms':>8}   ratio"
+            )
+
+            def run(path, headers):
+                if TOOL == "wrk":
+                    return run_wrk(base, path, headers, str(script))
+                return run_python(base, path, headers)
+
+            for path, who, extra in pages[1:]:
+                # The trivial route is measured again right before each page, so a machine
+                # whose load drifts during the run (other processes) skews no ratio.
+                healthz = run("/healthz", {})
+                result = run(path, {**extra, **({"Cookie": people[who]} if who else {})})
+                label = path + (" (htmx)" if extra else "")
+                ratio = result.rate / healthz.rate if healthz.rate else 0.0
+                print(
+                    f"{label:<34} {who or '-':<12} {result.rate:8.1f} {result.p50_ms:8.1f} {result.p95_ms:8.1f} "
+                    f"{result.errors:6d}   {healthz.rate:14.1f} {healthz.p95_ms:8.1f}   {ratio:5.2f}x",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
@@ -11,9 +12,11 @@ from jinja2 import StrictUndefined
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal import config as portal_config
 from portal.extensions import csrf, db, htmx, limiter, login_manager, migrate, talisman
+from portal.inputs import MAX_ID
 
 CSP = {
     "default-src": "'self'",
@@ -29,8 +32,24 @@ CSP = {
 }
 
 
+# Each area is a package whose __init__ defines its blueprint `bp` and imports its routes.
+AREAS = (
+    "main", "auth", "account", "dashboards", "admin", "cohorts", "calendar",
+    "attendance", "exams", "assessment", "boards",
+)
+
+
 class ConfigurationError(RuntimeError):
     pass
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in every route: at most 2**31 - 1, so an id out of the database's range is
+    a plain 404, never a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -71,24 +90,24 @@ def create_app(test_config: dict | None = None) -> Flask:
         session_cookie_samesite="Lax",
     )
 
-    from portal import models  # noqa: F401  (registers every table)
+    from portal import jobs, models  # noqa: F401  (models registers every table)
+
+    jobs.init_app(app)  # huey (immediate in tests); deliver mail after the commit that wrote it
     from portal.auth.sessions import load_user
 
     login_manager.user_loader(load_user)
     login_manager.session_protection = "basic"
 
     from portal import errors, templating
-    from portal.account.routes import bp as account_bp
-    from portal.admin.routes import bp as admin_bp
-    from portal.auth.routes import bp as auth_bp
-    from portal.cohorts.calendar_routes import bp as calendar_bp
-    from portal.cohorts.routes import bp as cohorts_bp
-    from portal.dashboards.routes import bp as dashboards_bp
-    from portal.main import bp as main_bp
 
-    for blueprint in (main_bp, auth_bp, account_bp, dashboards_bp, admin_bp, cohorts_bp, calendar_bp):
-        app.register_blueprint(blueprint)
+    # Ids in URLs fit the database's integer columns; a larger one names nothing (404).
+    app.url_map.converters["int"] = DatabaseIdConverter
+    for area in AREAS:
+        app.register_blueprint(importlib.import_module(f"portal.{area}").bp)
 
+    from portal.web import refuse_control_characters
+
+    app.before_request(refuse_control_characters)
     errors.register(app)
     templating.register(app)
     if app.config.get("TESTING"):
@@ -108,6 +127,11 @@ def _check_production(app: Flask) -> None:
         raise ConfigurationError(
             "SECRET_KEY must be set to a long random value in production "
             "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+    if not app.config.get("REDIS_URL"):
+        raise ConfigurationError(
+            "REDIS_URL must be set in production: sign-in limits and background jobs are shared "
+            "by every worker through Redis (for example REDIS_URL=redis://127.0.0.1:6379/0)."
         )
 
 

@@ -1,17 +1,23 @@
 """Who may do what: the one place routes and templates ask.
 
-`can(user, action, obj)` answers for one object; `visible_*` functions scope list queries.
-Routes call `require(action, obj)`, which aborts with 403 when the answer is no.
+`can(user, action, obj)` answers for one object; `visible_*` and `current_enrollment` scope
+list queries, so no route or template filters by hand. Routes call `require(action, obj)`
+(also for pages that need only a role: `require("dashboard", "admin")`), which aborts with
+403 when the answer is no.
+
+Places in a cohort: an *enrolled* trainee takes part (sessions, meeting links, handouts,
+partner); a *waitlisted* one sees only that they wait and the cohort's dates; a *withdrawn*
+one no longer sees the cohort at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
 from flask import abort, g
-from flask_login import current_user, login_required
-from sqlalchemy import or_
+from flask_login import current_user
+from sqlalchemy import case, or_
+from sqlalchemy.orm import joinedload, lazyload
 
 from portal.extensions import db
 from portal.models import (
@@ -52,11 +58,37 @@ def enrollment_status(user, cohort: Cohort) -> str | None:
 
 
 def takes_part(user, cohort: Cohort) -> bool:
-    return enrollment_status(user, cohort) in (EnrollmentStatus.ENROLLED.value, EnrollmentStatus.WAITLISTED.value)
+    """Enrolled: the person's sessions, links, handouts and partner are theirs to see."""
+    return enrollment_status(user, cohort) == EnrollmentStatus.ENROLLED.value
+
+
+def waits_for(user, cohort: Cohort) -> bool:
+    return enrollment_status(user, cohort) == EnrollmentStatus.WAITLISTED.value
 
 
 def _view_cohort(u, cohort: Cohort) -> bool:
+    """The cohort page: its people, and waitlisted trainees (who see only their place and
+    the dates)."""
+    return is_admin(u) or facilitates(u, cohort) or takes_part(u, cohort) or waits_for(u, cohort)
+
+
+def _take_part(u, cohort: Cohort) -> bool:
+    """What belongs to the people of the cohort: sessions, meeting links, handouts, pairs."""
     return is_admin(u) or facilitates(u, cohort) or takes_part(u, cohort)
+
+
+def _enrolled_anywhere(u) -> bool:
+    cache = g.setdefault("_enrolled_anywhere", {})
+    if u.id not in cache:
+        cache[u.id] = (
+            db.session.execute(
+                db.select(Enrollment.id)
+                .where(Enrollment.user_id == u.id, Enrollment.status == EnrollmentStatus.ENROLLED.value)
+                .limit(1)
+            ).first()
+            is not None
+        )
+    return cache[u.id]
 
 
 def _manage_cohort(u, cohort: Cohort) -> bool:
@@ -67,14 +99,18 @@ def _download_handout(u, handout: Handout) -> bool:
     if handout.removed_at is not None:
         return is_admin(u)
     if handout.cohort_id is None:  # a programme handout: everyone taking part anywhere
-        return bool(u.roles & {Role.ADMIN, Role.FACILITATOR, Role.TRAINEE})
-    return _view_cohort(u, db.session.get(Cohort, handout.cohort_id))
+        return is_admin(u) or _is(u, Role.FACILITATOR) or _enrolled_anywhere(u)
+    return _take_part(u, db.session.get(Cohort, handout.cohort_id))
 
 
 def _view_dyad(u, dyad: Dyad) -> bool:
-    """The hook for the boards issue: a dyad's private thread is read by its members only
-    (people who left a dyad keep reading what was written while they were in it)."""
-    return any(m.user_id == u.id for m in dyad.members)
+    """A dyad's private thread: its members while they take part in the cohort (people who
+    left a dyad keep reading what was written while they were in it; a withdrawn trainee
+    reads nothing), and the cohort's facilitators (boards issue)."""
+    cohort = db.session.get(Cohort, dyad.cohort_id)
+    if facilitates(u, cohort):
+        return True
+    return any(m.user_id == u.id for m in dyad.members) and takes_part(u, cohort)
 
 
 def _remove_handout(u, handout: Handout) -> bool:
@@ -86,13 +122,16 @@ def _remove_handout(u, handout: Handout) -> bool:
 # action -> rule(user, obj) -> bool
 RULES: dict[str, Callable[[User, object], bool]] = {
     "manage_users": lambda u, o: is_admin(u),
+    # A signed-in person's own details, password, calendar and start page: everyone active.
+    "own_account": lambda u, o: u.is_active,
     "dashboard": lambda u, role: _is(u, Role(role)),
     "create_cohort": lambda u, o: is_admin(u),
     "list_cohorts": lambda u, o: is_admin(u) or _is(u, Role.FACILITATOR),
     "administer_cohort": lambda u, cohort: is_admin(u),
     "view_cohort": _view_cohort,
     "manage_cohort": _manage_cohort,
-    "view_session": lambda u, session: _view_cohort(u, session.cohort),
+    "take_part": _take_part,
+    "view_session": lambda u, session: _take_part(u, session.cohort),
     "reschedule_session": lambda u, session: _manage_cohort(u, session.cohort),
     "download_handout": _download_handout,
     "remove_handout": _remove_handout,
@@ -101,17 +140,83 @@ RULES: dict[str, Callable[[User, object], bool]] = {
 }
 
 
+
+def _facilitated_ids(user):
+    return db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == user.id)
+
+
+def _enrolled_ids(user, statuses=(EnrollmentStatus.ENROLLED,)):
+    return db.select(Enrollment.cohort_id).where(
+        Enrollment.user_id == user.id, Enrollment.status.in_([s.value for s in statuses])
+    )
+
+
 def visible_cohorts(user):
     """A query of the cohorts this person may open (admins: all)."""
     query = db.select(Cohort)
     if is_admin(user):
         return query
-    facilitated = db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == user.id)
-    taking_part = db.select(Enrollment.cohort_id).where(
-        Enrollment.user_id == user.id,
-        Enrollment.status.in_([EnrollmentStatus.ENROLLED.value, EnrollmentStatus.WAITLISTED.value]),
+    taking_part = _enrolled_ids(user, (EnrollmentStatus.ENROLLED, EnrollmentStatus.WAITLISTED))
+    return query.where(or_(Cohort.id.in_(_facilitated_ids(user)), Cohort.id.in_(taking_part)))
+
+
+def session_scope(user):
+    """SQL condition on CohortSession: the sessions a person facilitates or takes part in
+    (enrolled, not waitlisted or withdrawn). Pages that read only a few columns build on it."""
+    return or_(
+        CohortSession.cohort_id.in_(_facilitated_ids(user)),
+        CohortSession.cohort_id.in_(_enrolled_ids(user)),
     )
-    return query.where(or_(Cohort.id.in_(facilitated), Cohort.id.in_(taking_part)))
+
+
+def visible_sessions(user) -> list[CohortSession]:
+    """The person's sessions (session_scope), in time order: their calendar and feed."""
+    return list(
+        db.session.execute(
+            db.select(CohortSession)
+            .options(joinedload(CohortSession.cohort))
+            .where(session_scope(user))
+            .order_by(CohortSession.starts_at)
+        ).scalars()
+    )
+
+
+def current_places(user) -> list[tuple[str, Cohort]]:
+    """(status, cohort) of the person's places that are not withdrawn, newest first."""
+    return [
+        (status, cohort)
+        for status, cohort in db.session.execute(
+            db.select(Enrollment.status, Cohort)
+            .join(Cohort, Cohort.id == Enrollment.cohort_id)
+            .options(lazyload(Cohort.facilitator_links))
+            .where(Enrollment.user_id == user.id, Enrollment.status != EnrollmentStatus.WITHDRAWN.value)
+            .order_by(Enrollment.added_at.desc(), Enrollment.id.desc())
+        ).all()
+    ]
+
+
+def current_enrollment(user) -> Enrollment | None:
+    """The enrolment a trainee's pages are about (the cohort of current_cohort), or None."""
+    cohort = current_cohort(current_places(user))
+    if cohort is None:
+        return None
+    return db.session.execute(
+        db.select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.cohort_id == cohort.id)
+    ).scalar_one()
+
+
+def current_cohort(places: list[tuple[str, Cohort]], now=None) -> Cohort | None:
+    """The cohort a trainee's dashboard is about: the newest enrolled one not archived."""
+    from portal.models import CohortStatus
+
+    return next(
+        (
+            cohort
+            for status, cohort in places
+            if status == EnrollmentStatus.ENROLLED.value and cohort.current_status(now) != CohortStatus.ARCHIVED
+        ),
+        None,
+    )
 
 
 def session_of(session_id: int) -> CohortSession:
@@ -135,17 +240,377 @@ def require(action: str, obj: object = None) -> None:
         abort(403)
 
 
-def role_required(role: Role):
-    """Sign-in, then one role, for routes that act on no single object."""
+# --- attendance ----------------------------------------------------------------------------------
+# A make-up guest (accepted request for one session of another cohort) takes part in that one
+# session only: its live page and check-in, never the other cohort's roster, board or pairs.
 
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(role):
-                abort(403)
-            return view(*args, **kwargs)
 
-        return wrapped
+def _makeup_guest(u, session) -> bool:
+    from portal.models import MakeupRequest, MakeupStatus
 
-    return decorator
+    cache = g.setdefault("_makeup_guest", {})
+    key = (u.id, session.id)
+    if key not in cache:
+        cache[key] = (
+            db.session.execute(
+                db.select(MakeupRequest.id).where(
+                    MakeupRequest.user_id == u.id,
+                    MakeupRequest.host_session_id == session.id,
+                    MakeupRequest.status == MakeupStatus.ACCEPTED.value,
+                )
+            ).first()
+            is not None
+        )
+    return cache[key]
+
+
+def _attends(u, session) -> bool:
+    """On the session's roll as a trainee: enrolled in its cohort, or an accepted make-up."""
+    return _is(u, Role.TRAINEE) and (takes_part(u, session.cohort) or _makeup_guest(u, session))
+
+
+def _request_makeup(u, host) -> bool:
+    """A trainee with a place in another cohort asks to join this session (not their own)."""
+    if not _is(u, Role.TRAINEE) or _take_part(u, host.cohort):
+        return False
+    own = current_enrollment(u)
+    return own is not None and own.cohort_id != host.cohort_id
+# --- exams ---------------------------------------------------------------------------------------
+# The written test. An offering is a chance to take it (a cohort's window now); an attempt
+# belongs to a person and an offering. Only enrolled trainees of the offering's cohort take it;
+# its facilitators open it, see attempts and analysis, grant attempts; admins run the item bank.
+
+
+def _offering_cohort(offering):
+    return db.session.get(Cohort, offering.cohort_id) if offering.cohort_id else None
+
+
+def _take_exam(u, offering) -> bool:
+    """Enrolled in the offering's cohort (one small query, cached per request; the cohort
+    itself is not loaded: an autosave asks this on every answer)."""
+    if offering.cohort_id is None:
+        return False
+    cache = g.setdefault("_enrollment_status", {})
+    key = (u.id, offering.cohort_id)
+    if key not in cache:
+        cache[key] = db.session.execute(
+            db.select(Enrollment.status).where(Enrollment.cohort_id == offering.cohort_id, Enrollment.user_id == u.id)
+        ).scalar_one_or_none()
+    return cache[key] == EnrollmentStatus.ENROLLED.value
+
+
+def _manage_offering(u, offering) -> bool:
+    cohort = _offering_cohort(offering)
+    return is_admin(u) or (cohort is not None and facilitates(u, cohort))
+
+
+def _answer_attempt(u, attempt) -> bool:
+    """Only the person's own attempt, while they still take part in its offering."""
+    return attempt.user_id == u.id and _take_exam(u, attempt.offering)
+
+
+def _view_attempt(u, attempt) -> bool:
+    return _answer_attempt(u, attempt) or _manage_offering(u, attempt.offering)
+# --- assessment ---------------------------------------------------------------------------------
+
+
+def _mark_oral_exam(u, exam) -> bool:
+    """A sitting of the oral exam is run by the facilitators of its session's cohort (and admins)."""
+    return _manage_cohort(u, exam.session.cohort)
+
+
+def _supervises(u, trainee) -> bool:
+    """The trainee's current supervisor (an open supervision row), never the trainee themselves."""
+    from portal.assessment.competencies import supervises
+
+    trainee_id = getattr(trainee, "id", trainee)
+    return _is(u, Role.SUPERVISOR) and supervises(u.id, trainee_id)
+
+
+RULES.update(
+    {
+        "view_live": lambda u, session: _take_part(u, session.cohort) or _attends(u, session),
+        "check_in": _attends,
+        "take_roll": lambda u, session: _manage_cohort(u, session.cohort),
+        "view_attendance": lambda u, cohort: _manage_cohort(u, cohort),
+        "view_progress": lambda u, o: _is(u, Role.TRAINEE),
+        "request_makeup": _request_makeup,
+        "decide_makeup": lambda u, request_: _manage_cohort(u, request_.host_session.cohort),
+        "give_feedback": _attends,
+        "view_feedback": lambda u, cohort: _manage_cohort(u, cohort),
+        "attendance_settings": lambda u, o: is_admin(u),
+    }
+)
+RULES.update(
+    {
+        "manage_item_bank": lambda u, o: is_admin(u),
+        "list_exams": lambda u, o: _is(u, Role.TRAINEE) or _is(u, Role.FACILITATOR) or is_admin(u),
+        "manage_exams": _manage_cohort,  # a cohort: open the test for it
+        "manage_offering": _manage_offering,
+        "take_exam": _take_exam,
+        "answer_attempt": _answer_attempt,
+        "view_attempt": _view_attempt,
+        "manage_checklists": lambda u, o: is_admin(u),
+        "open_oral_exam": lambda u, session: _manage_cohort(u, session.cohort),
+        "mark_oral_exam": _mark_oral_exam,
+        "view_assessment": _manage_cohort,  # a cohort's exams and pending confirmations
+        "own_assessment": lambda u, o: _is(u, Role.TRAINEE),
+        "supervise": lambda u, o: _is(u, Role.SUPERVISOR),
+        # Only a current supervisor answers for competencies: not the trainee, not a facilitator.
+        "confirm_competencies": _supervises,
+    }
+)
+
+
+def visible_offerings(user):
+    """A query of the offerings this person takes part in (enrolled) or runs (admins: all)."""
+    from portal.models import Offering
+
+    query = db.select(Offering)
+    if is_admin(user):
+        return query
+    return query.where(
+        or_(Offering.cohort_id.in_(_facilitated_ids(user)), Offering.cohort_id.in_(_enrolled_ids(user)))
+    )
+# --- cohorts ux ---------------------------------------------------------------------------------
+
+
+def _view_progress(u, trainee: User) -> bool:
+    """A trainee's progress page: the trainee, their current supervisor, the facilitators of
+    a cohort they are enrolled in, admins."""
+    from portal.models import Supervision
+
+    if is_admin(u) or u.id == trainee.id:
+        return True
+    if (
+        _is(u, Role.SUPERVISOR)
+        and db.session.execute(
+            db.select(Supervision.id).where(
+                Supervision.supervisor_id == u.id, Supervision.trainee_id == trainee.id, Supervision.ended_at.is_(None)
+            )
+        ).first()
+    ):
+        return True
+    return _is(u, Role.FACILITATOR) and (
+        db.session.execute(
+            db.select(Enrollment.id).where(
+                Enrollment.user_id == trainee.id,
+                Enrollment.status == EnrollmentStatus.ENROLLED.value,
+                Enrollment.cohort_id.in_(_facilitated_ids(u)),
+            )
+        ).first()
+        is not None
+    )
+
+
+RULES["view_trainee_progress"] = _view_progress
+def visible_supervisees(user):
+    """A query of the users this person supervises now (open supervision rows)."""
+    from portal.models import Supervision as Supervision_
+
+    return (
+        db.select(User)
+        .join(Supervision_, Supervision_.trainee_id == User.id)
+        .where(Supervision_.supervisor_id == user.id, Supervision_.ended_at.is_(None))
+        .order_by(User.display_name, User.id)
+    )
+
+# --- boards ---------------------------------------------------------------------------------
+# Who reads and writes the peer networking boards (portal/boards). Every answer is read from
+# the database on each request (cached for the request only), so a withdrawal, a deactivation
+# or a suspension takes effect on the next request.
+#   community board: admins, facilitators, and everyone enrolled in a cohort (graduates stay
+#                    enrolled, so they stay); moderated by admins
+#   cohort board:    the cohort's enrolled trainees and facilitators, admins; moderated by
+#                    the cohort's facilitators and admins
+#   dyad board:      the dyad's members while they take part in the cohort, and the cohort's
+#                    facilitators, who moderate it. Admins do not read dyad boards: what a
+#                    pair writes is for the pair and the people who run their training.
+# A person suspended from a board neither reads nor writes it until the suspension ends.
+# Hidden posts and posts waiting for approval are read only by the board's moderators and
+# their author.
+
+from portal.models import Board, BoardKind, BoardSuspension, Post, Thread, utcnow  # noqa: E402
+
+
+def board_suspended(user, board: Board) -> bool:
+    cache = g.setdefault("_board_suspended", {})
+    if user.id not in cache:
+        cache[user.id] = set(
+            db.session.execute(
+                db.select(BoardSuspension.board_id).where(
+                    BoardSuspension.user_id == user.id,
+                    BoardSuspension.lifted_at.is_(None),
+                    BoardSuspension.until > utcnow(),
+                )
+            ).scalars()
+        )
+    return board.id in cache[user.id]
+
+
+def _held(model, ident):
+    """One load per request: the session's identity map holds objects weakly, so checks run
+    for every post of a page would otherwise load the same cohort again and again."""
+    cache = g.setdefault("_board_rows", {})
+    key = (model.__name__, ident)
+    if key not in cache:
+        cache[key] = db.session.get(model, ident)
+    return cache[key]
+
+
+def _board_cohort(board: Board) -> Cohort:
+    return _held(Cohort, board.cohort_id)
+
+
+def _board_dyad(board: Board) -> Dyad:
+    return _held(Dyad, board.dyad_id)
+
+
+def _read_board(u, board: Board) -> bool:
+    if board_suspended(u, board):
+        return False
+    if board.kind == BoardKind.COMMUNITY:
+        return is_admin(u) or _is(u, Role.FACILITATOR) or _enrolled_anywhere(u)
+    if board.kind == BoardKind.COHORT:
+        return _take_part(u, _board_cohort(board))
+    return _view_dyad(u, _board_dyad(board))
+
+
+def moderates(u, board: Board) -> bool:
+    if board.kind == BoardKind.COMMUNITY:
+        return is_admin(u)
+    cohort = _board_cohort(board)
+    if board.kind == BoardKind.COHORT:
+        return is_admin(u) or facilitates(u, cohort)
+    return facilitates(u, cohort)
+
+
+def _post_on_board(u, board: Board) -> bool:
+    if not _read_board(u, board):
+        return False
+    if board.kind == BoardKind.DYAD:  # people who left the pair read, but no longer write
+        return moderates(u, board) or any(m.user_id == u.id for m in _board_dyad(board).current_members)
+    return True
+
+
+def _reply(u, thread: Thread) -> bool:
+    return thread.locked_at is None and _post_on_board(u, thread.board)
+
+
+def post_shown(u, post: Post, board: Board) -> bool:
+    """Hidden and waiting posts: their author and the board's moderators only."""
+    if post.hidden_at is None and not post.pending:
+        return True
+    return post.author_id == u.id or moderates(u, board)
+
+
+def _board_of(post: Post) -> Board:
+    return _held(Board, post.board_id)
+
+
+def _read_post(u, post: Post) -> bool:
+    board = _board_of(post)
+    return _read_board(u, board) and post_shown(u, post, board)
+
+
+def _edit_post(u, post: Post) -> bool:
+    thread = _held(Thread, post.thread_id)
+    return (
+        post.author_id == u.id
+        and post.removed_at is None
+        and post.hidden_at is None
+        and thread.locked_at is None
+        and _post_on_board(u, _board_of(post))
+    )
+
+
+def _report_post(u, post: Post) -> bool:
+    return post.author_id != u.id and post.removed_at is None and _read_post(u, post)
+
+
+def _moderate_post(u, post: Post) -> bool:
+    board = _board_of(post)
+    return moderates(u, board) and _read_board(u, board)
+
+
+RULES.update(
+    {
+        "use_boards": lambda u, o: is_admin(u) or _is(u, Role.FACILITATOR) or _is(u, Role.TRAINEE),
+        "read_board": _read_board,
+        "post_on_board": _post_on_board,
+        "moderate_board": lambda u, board: moderates(u, board) and _read_board(u, board),
+        "read_thread": lambda u, thread: _read_board(u, thread.board),
+        "reply_thread": _reply,
+        "moderate_thread": lambda u, thread: moderates(u, thread.board) and _read_board(u, thread.board),
+        "read_post": _read_post,
+        "edit_post": _edit_post,
+        "remove_post": _edit_post,
+        "report_post": _report_post,
+        "moderate_post": _moderate_post,
+        "moderation_queue": lambda u, o: is_admin(u) or _is(u, Role.FACILITATOR),
+        "edit_board_texts": lambda u, o: is_admin(u),
+    }
+)
+
+
+def visible_boards(user):
+    """A query of the boards this person reads (community first, then cohorts, then pairs)."""
+    from sqlalchemy import and_, false, true
+
+    from portal.models import DyadMember
+
+    if not getattr(user, "is_authenticated", False):
+        return db.select(Board).where(false())
+    admin = is_admin(user)
+    community = true() if admin or _is(user, Role.FACILITATOR) or _enrolled_anywhere(user) else false()
+    facilitated = _facilitated_ids(user)
+    enrolled = _enrolled_ids(user)
+    my_dyads = db.select(DyadMember.dyad_id).where(DyadMember.user_id == user.id)
+    suspended = db.select(BoardSuspension.board_id).where(
+        BoardSuspension.user_id == user.id, BoardSuspension.lifted_at.is_(None), BoardSuspension.until > utcnow()
+    )
+    return (
+        db.select(Board)
+        .where(
+            or_(
+                and_(Board.kind == BoardKind.COMMUNITY.value, community),
+                and_(
+                    Board.kind == BoardKind.COHORT.value,
+                    true() if admin else or_(Board.cohort_id.in_(facilitated), Board.cohort_id.in_(enrolled)),
+                ),
+                and_(
+                    Board.kind == BoardKind.DYAD.value,
+                    or_(
+                        Board.cohort_id.in_(facilitated),
+                        and_(Board.dyad_id.in_(my_dyads), Board.cohort_id.in_(enrolled)),
+                    ),
+                ),
+            ),
+            Board.id.not_in(suspended),
+        )
+        .order_by(
+            case((Board.kind == BoardKind.COMMUNITY.value, 0), (Board.kind == BoardKind.COHORT.value, 1), else_=2),
+            Board.title,
+            Board.id,
+        )
+    )
+
+
+def moderated_boards(user):
+    """A query of the ids of the boards this person moderates (their moderation queue)."""
+    from sqlalchemy import false
+
+    if is_admin(user):
+        admin_boards = Board.kind.in_([BoardKind.COMMUNITY.value, BoardKind.COHORT.value])
+    else:
+        admin_boards = false()
+    return db.select(Board.id).where(or_(admin_boards, Board.cohort_id.in_(_facilitated_ids(user))))
+
+
+def shown_posts_clause(user, board: Board):
+    """The SQL condition for the posts of a board this person sees (moderators: all)."""
+    from sqlalchemy import true
+
+    if moderates(user, board):
+        return true()
+    return or_((Post.hidden_at.is_(None) & Post.pending.is_(False)), Post.author_id == user.id)

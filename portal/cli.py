@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app app seed-demo`, `flask --app app create-admin EMAIL`."""
+"""Command-line tasks: `flask --app app seed-demo`, `flask --app app create-admin EMAIL`,
+`flask --app app jobs status|deliver|retry-failed`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import sys
 
 import click
 from flask import Flask
-from sqlalchemy import func
+from flask.cli import AppGroup
+from sqlalchemy import func, update
 
+from portal import people
 from portal.auth.passwords import hash_password, password_problem
 from portal.extensions import db
-from portal.models import Role, User, utcnow
+from portal.models import OutboxMail, Role, User, utcnow
 
 
 def register(app: Flask) -> None:
@@ -55,9 +58,76 @@ def register(app: Flask) -> None:
         if user is None:
             user = User(email=email, display_name=name or email.split("@")[0])
             db.session.add(user)
+            db.session.flush()
         user.password_hash = hash_password(password)
         user.activated_at = user.activated_at or utcnow()
         user.deactivated_at = None
-        user.set_roles(user.roles | {Role.ADMIN})
+        people.set_roles(user, user.roles | {Role.ADMIN}, None)  # audited: role.granted
         db.session.commit()
         click.echo(f"{email} is an admin.")
+
+    register_jobs(app)
+
+
+def register_jobs(app: Flask) -> None:
+    """`flask jobs ...`: look at and nudge the background work (the consumer itself runs as
+    `huey_consumer portal.jobs.huey`, see portal/jobs.py)."""
+    from portal import jobs, mail
+
+    group = AppGroup("jobs", help="Background jobs: the huey queue and the mail outbox.")
+    app.cli.add_command(group)
+
+    def when(moment) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+    @group.command("status")
+    def status() -> None:
+        """Pending and failed jobs, and the mail outbox."""
+        s = jobs.status()
+        mode = " (immediate mode: tasks run where they are enqueued)" if s["immediate"] else ""
+        click.echo(f"Queue: {s['queue']}{mode}: {s['queue_pending']} pending, {s['queue_scheduled']} scheduled")
+        click.echo(
+            f"Mail: {s['mail_pending']} pending ({s['mail_due']} due now, oldest written "
+            f"{when(s['mail_oldest_pending'])}), {s['mail_failed']} failed, "
+            f"{s['mail_sent_24h']} sent in the last 24 h"
+        )
+        if s["retrying"]:
+            click.echo("Retrying:")
+            for row in s["retrying"]:
+                click.echo(
+                    f"  #{row.id} {row.to_address}: {row.attempts} attempt(s), next {when(row.next_attempt_at)}; "
+                    f"{row.last_error}"
+                )
+        if s["failed"]:
+            click.echo("Failed (flask jobs retry-failed sends them again):")
+            for row in s["failed"]:
+                click.echo(
+                    f"  #{row.id} {row.to_address} \"{row.subject}\" after {row.attempts} attempts: {row.last_error}"
+                )
+        if s["last_runs"]:
+            click.echo("Periodic tasks, last run:")
+            for task, tick in s["last_runs"]:
+                click.echo(f"  {task}: {when(tick)}")
+        if s["runs_failed"]:
+            click.echo("Periodic runs that failed in the last 24 h:")
+            for run in s["runs_failed"]:
+                click.echo(f"  {run.task} at {when(run.tick)}: {run.error}")
+
+    @group.command("deliver")
+    def deliver() -> None:
+        """Deliver the mail that is due now, in this process."""
+        report = mail.deliver_due()
+        click.echo(f"{report.sent} sent, {report.retrying} to retry later, {report.failed} failed for good.")
+
+    @group.command("retry-failed")
+    def retry_failed() -> None:
+        """Give failed mail a fresh set of attempts, starting now."""
+        result = db.session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.status == "failed")
+            .values(status="pending", attempts=0, next_attempt_at=utcnow(), claimed_by=None, claimed_until=None)
+        )
+        count = result.rowcount
+        db.session.commit()
+        click.echo(f"{count} failed mail{'s' if count != 1 else ''} will be sent again.")
+        jobs.nudge()

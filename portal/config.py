@@ -49,6 +49,9 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_NAME": "portal_session",
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        # The cookie lives as long as the absolute lifetime from sign-in; idleness is checked on
+        # the server, so the cookie need not be re-signed and re-sent on every response.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # CSRF tokens live as long as the session they belong to, so a two-hour live
         # session or a timed test never loses its form to an expired token.
         "WTF_CSRF_TIME_LIMIT": None,

@@ -44,6 +44,10 @@ def seed(password: str) -> dict[str, User]:
         created[email] = user
     db.session.flush()
     _seed_cohorts(created)
+    __import__("portal.attendance.demo").attendance.demo.seed_demo(created)  # --- attendance ---
+    __import__("portal.exams.demo", fromlist=["seed_demo"]).seed_demo(created)  # exams: bank and a test window
+    __import__("portal.assessment.demo", fromlist=["seed_demo"]).seed_demo(created)  # assessment area
+    __import__("portal.boards.demo", fromlist=["seed_demo"]).seed_demo(created)  # boards
     db.session.commit()
     return created
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf
 from htmx_flask import make_response
@@ -49,8 +51,21 @@ def _render(code: int, template: str = "errors/error.html", trigger: dict | None
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        # A stale or missing token: say so plainly and offer the same entries again with a
-        # fresh token, so nothing typed is lost (passwords are never echoed back).
+        # A forged request must never be one click from success: the page that re-sends what
+        # was typed with a fresh token is offered only to a request that demonstrably came
+        # from one of our own pages (Origin or Referer of this site), and never for the admin
+        # pages (roles, deactivation). Anything else is a plain 400 that changes nothing and
+        # leaves the person's session as it was.
+        if not _from_our_pages() or request.blueprint == "admin":
+            return _render(
+                400,
+                "errors/refused.html",
+                title="This request was refused",
+                explanation="It did not come from a page of the portal, or the page was too old. "
+                "Nothing was changed. Please open the page again and repeat what you did.",
+            )
+        # A stale token on our own page: say so plainly and offer the same entries again with
+        # a fresh token, so nothing typed is lost (passwords are never echoed back).
         fields = [(key, value) for key, values in request.form.lists() if key not in _NOT_RESENT for value in values]
         # For htmx, portal.js puts the fresh token into the page, so pressing again works.
         return _render(
@@ -112,6 +127,27 @@ def register(app: Flask) -> None:
         ):
             response.set_data(response.get_data(as_text=True) + flashes_oob())
         return response
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _from_our_pages() -> bool:
+    """The request's Origin (or, without one, its Referer) is this site: the address it was
+    asked on, or PUBLIC_BASE_URL."""
+    from flask import current_app
+
+    ours = {_origin(request.host_url), _origin(current_app.config.get("PUBLIC_BASE_URL"))} - {None}
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return _origin(origin) in ours
+    return _origin(request.headers.get("Referer")) in ours
 
 
 def current_user_has_flashes() -> bool:

@@ -38,11 +38,51 @@ def create_invited(email: str, display_name: str | None, roles: set[Role], by: U
     if find_by_email(email) is not None:
         raise AccountError(f"{email} already has an account.")
     user = User(email=email, display_name=(display_name or "").strip() or email.split("@")[0])
-    user.set_roles(roles, granted_by=by)
     db.session.add(user)
     db.session.flush()
     audit.record(by, "account.invited", user, email=email, roles=sorted(r.value for r in roles))
+    set_roles(user, roles, by)
     return user
+
+
+def set_roles(user: User, roles: set[Role], by: User | None) -> None:
+    """The one way roles change: every grant and every removal is an audit entry
+    (`role.granted` / `role.removed`), whoever makes it and through whatever path."""
+    before = user.roles
+    if before == roles:
+        return
+    user.set_roles(roles, granted_by=by)
+    for role in sorted(roles - before):
+        audit.record(by, "role.granted", user, role=role.value)
+    for role in sorted(before - roles):
+        audit.record(by, "role.removed", user, role=role.value)
+
+
+def existing_with_role(email: str, role: Role) -> tuple[User | None, str | None]:
+    """For "add by email" on rosters and supervisor pages, which never change anyone's
+    roles: (the active account holding `role`, None), (None, None) when the address has no
+    account (invite a new one), or (None, reason) when the address belongs to an account
+    that may not be used here."""
+    user = find_by_email(email)
+    if user is None:
+        return None, None
+    if user.deactivated_at is not None:
+        return None, "has a deactivated account: ask an admin"
+    if not user.has_role(role):
+        return None, f"already has an account that is not a {role.value}: ask an admin"
+    return user, None
+
+
+def people_with_role(role: Role) -> list[User]:
+    """Active accounts holding `role`, by name."""
+    return list(
+        db.session.execute(
+            db.select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == role.value, User.deactivated_at.is_(None))
+            .order_by(User.display_name, User.id)
+        ).scalars()
+    )
 
 
 def active_admin_count() -> int:
@@ -59,7 +99,7 @@ def change_roles(user: User, roles: set[Role], by: User) -> None:
         return
     if Role.ADMIN in before and Role.ADMIN not in roles and user.is_active and active_admin_count() <= 1:
         raise AccountError("The portal needs at least one active admin. Make someone else an admin first.")
-    user.set_roles(roles, granted_by=by)
+    set_roles(user, roles, by)
     audit.record(
         by,
         "account.roles_changed",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_login import current_user
 
 from portal.authz import can
+from portal.cohorts.schedule import JOIN_OPENS_BEFORE, join_is_open
 from portal.models import Role
 
 
@@ -30,16 +31,36 @@ def localtime(value: datetime | None, fmt: str = "%a %-d %b %Y, %H:%M", zone: st
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
-def _macro(name: str):
-    """A macro of _macros/forms.html as a global: a block rendered alone by jinja2-fragments
-    does not see the page's `{% from ... import %}` lines, so the macros live here."""
+def help_line() -> str:
+    """Where to turn for help, for the reader's role: trainees ask their facilitator;
+    facilitators and supervisors the programme team; admins are the programme team."""
+    user = current_user
+    if not getattr(user, "is_authenticated", False):
+        return "Need help signing in? Write to the programme team, or use “Forgot your password?”."
+    if user.has_role(Role.ADMIN):
+        return "You are the programme team: the audit log shows who changed what."
+    if user.has_role(Role.FACILITATOR) or user.has_role(Role.SUPERVISOR):
+        return "Need help? Ask the programme team."
+    return "Need help? Ask your facilitator or the programme team."
 
-    def call(*args, **kwargs):
-        module = current_app.jinja_env.get_template("_macros/forms.html").module
-        return getattr(module, name)(*args, **kwargs)
 
-    call.__name__ = name
-    return call
+def _macros(app: Flask):
+    """The macros of _macros/forms.html as globals: a block rendered alone by jinja2-fragments
+    does not see the page's `{% from ... import %}` lines, so the macros live here. The
+    template module is made once per app (again only when templates auto-reload)."""
+    module = None
+
+    def macro(name: str):
+        def call(*args, **kwargs):
+            nonlocal module
+            if module is None or app.jinja_env.auto_reload:
+                module = app.jinja_env.get_template("_macros/forms.html").module
+            return getattr(module, name)(*args, **kwargs)
+
+        call.__name__ = name
+        return call
+
+    return {name: macro(name) for name in ("field", "error_summary", "place_message")}
 
 
 def _static_versions(app: Flask):
@@ -67,10 +88,18 @@ def register(app: Flask) -> None:
     app.url_defaults(_static_versions(app))
     if app.config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:
         app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
-    app.jinja_env.globals.update(field=_macro("field"), error_summary=_macro("error_summary"))
+    app.jinja_env.globals.update(_macros(app))
     app.jinja_env.filters["localtime"] = localtime
-    app.jinja_env.filters["timedelta"] = lambda seconds: timedelta(seconds=seconds)
-    app.jinja_env.globals.update(can=can, Role=Role)
+    from portal.cohorts.notify import recent_notices
+
+    app.jinja_env.globals.update(
+        recent_notices=recent_notices,
+        help_line=help_line,
+        can=can,
+        Role=Role,
+        join_is_open=join_is_open,
+        join_opens_minutes=int(JOIN_OPENS_BEFORE.total_seconds() // 60),
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, get_flashed_messages, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from htmx_flask import make_response
 from jinja2_fragments.flask import render_block
 
@@ -51,11 +61,29 @@ def safe_next(target: str | None, fallback: str) -> str:
     return target
 
 
+MAX_PAGE = 100_000
+
+
+def page_number() -> int:
+    """?page= of a paged list: a whole number from 1 (anything else is page 1)."""
+    from portal.inputs import optional_record_id
+
+    number = optional_record_id(request.args.get("page"))
+    return number if number is not None and number <= MAX_PAGE else 1
+
+
 def get_or_404(model, ident):
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
     return obj
+
+
+def say_here(place: str, message: str, category: str = "success") -> None:
+    """A message for the section `place` of the next page (or of the fragment this request
+    renders): shown next to the control that was used, by the `place_message(place)` macro,
+    not in the message area at the top. Categories carry the place after a space."""
+    flash(message, f"{category} {place}")
 
 
 def flashes_oob() -> str:
@@ -67,5 +95,22 @@ def flashes_oob() -> str:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for mail, on PUBLIC_BASE_URL (not the request's own host header)."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    """An absolute link for mail, on PUBLIC_BASE_URL (not the request's own host header);
+    also from a background job, where there is no request."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return base + url_for(endpoint, **values)
+
+
+def refuse_control_characters():
+    """before_request: a NUL or other control character in the path or the query string is
+    a bad request (400) before any route sees it (PostgreSQL cannot even compare such text).
+    Form fields are checked by the input policy, with the message next to the field."""
+    from portal.inputs import single_line_problem
+
+    if single_line_problem(request.path) or any(
+        single_line_problem(key) or single_line_problem(value) for key, value in request.args.items(multi=True)
+    ):
+        abort(400)

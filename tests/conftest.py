@@ -1,4 +1,7 @@
-"""Fixtures in the style of Flask's tutorial: app, client, auth, plus factories and helpers.
+"""Fixtures in the style of Flask's tutorial: app, client, auth, make_user, make_cohort, world.
+
+The factories and helpers behind them live in tests/factories.py (people, cohorts, signing in,
+counting queries) and tests/world.py (the authorization matrix's world).
 
 The database comes from DATABASE_URL when it names PostgreSQL (the tests wipe it!),
 otherwise a fresh SQLite file in a temporary folder. Its schema is built by the Alembic
@@ -9,24 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
-from contextlib import contextmanager
-from html import unescape
-from types import SimpleNamespace
 
 import pytest
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from portal import create_app
-from portal.auth.passwords import hash_password
 from portal.extensions import db, limiter
-from portal.models import Role, User, UserSession, utcnow
-
-DEFAULT_PASSWORD = "a calm river at dusk"  # noqa: S105 - test accounts only
-_HASHES: dict[str, str] = {}
+from tests.factories import (  # noqa: F401 - re-exported: other test modules import them from here
+    DEFAULT_PASSWORD,
+    AuthActions,
+    CohortFactory,
+    UserFactory,
+    count_queries,
+    empty_tables,
+    text_of,
+)
+from tests.world import World
 
 
 def database_url(tmp_path_factory) -> str:
@@ -94,17 +98,6 @@ def reset_schema(app) -> None:
         upgrade()
 
 
-def empty_tables(app) -> None:
-    """Every table emptied, children first (plain DELETEs: on tables this small they are far
-    quicker than TRUNCATE on PostgreSQL). Tests never rely on id values."""
-    with app.app_context():
-        db.session.rollback()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
-        db.session.remove()
-
-
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = make_test_app(database_url(tmp_path_factory))
@@ -150,62 +143,9 @@ def outbox(app):
     return app.extensions.setdefault("mail_outbox", [])
 
 
-def _hash(password: str) -> str:
-    if password not in _HASHES:
-        _HASHES[password] = hash_password(password)
-    return _HASHES[password]
-
-
 @pytest.fixture
 def make_user(app):
-    counter = {"n": 0}
-
-    def make(email=None, roles=(Role.TRAINEE,), password=DEFAULT_PASSWORD, name=None, status="active", **fields):
-        counter["n"] += 1
-        email = email or f"person{counter['n']}@example.org"
-        with app.app_context():
-            user = User(
-                email=email.lower(),
-                display_name=name or email.split("@")[0].capitalize(),
-                password_hash=None if status == "invited" else _hash(password),
-                activated_at=None if status == "invited" else utcnow(),
-                deactivated_at=utcnow() if status == "deactivated" else None,
-                **fields,
-            )
-            user.set_roles({Role(r) for r in roles})
-            db.session.add(user)
-            db.session.commit()
-            return SimpleNamespace(id=user.id, email=user.email, password=password, name=user.display_name)
-
-    return make
-
-
-class AuthActions:
-    def __init__(self, client, app):
-        self._client = client
-        self._app = app
-
-    def login(self, email, password=DEFAULT_PASSWORD, **kwargs):
-        """Sign in through the real form."""
-        return self._client.post("/login", data={"email": email, "password": password}, **kwargs)
-
-    def login_as(self, person) -> str:
-        """Sign in quickly (no password hashing): a real server-side session, set in the cookie."""
-        import secrets
-
-        token = secrets.token_urlsafe(32)
-        with self._app.app_context():
-            db.session.add(UserSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=person.id))
-            db.session.commit()
-        with self._client.session_transaction() as sess:
-            sess.clear()
-            sess["_user_id"] = token
-            sess["_fresh"] = True
-            sess.permanent = True
-        return token
-
-    def logout(self):
-        return self._client.post("/logout")
+    return UserFactory(app)
 
 
 @pytest.fixture
@@ -213,161 +153,19 @@ def auth(client, app):
     return AuthActions(client, app)
 
 
-@contextmanager
-def count_queries(app):
-    """Collects every SQL statement sent while the block runs."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if statement.strip().upper() not in {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}:
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
 @pytest.fixture
 def queries(app):
     return lambda: count_queries(app)
 
 
-def text_of(response) -> str:
-    """The visible text of an HTML response, whitespace folded (for `in` assertions)."""
-    html = response.get_data(as_text=True)
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
-
-
 @pytest.fixture
 def make_cohort(app, make_user):
     """A cohort with its six sessions, created the way the portal creates them."""
-
-    def make(
-        facilitators=(),
-        trainees=(),
-        capacity=12,
-        first_day=None,
-        start=None,
-        zone="America/New_York",
-        status="enrolling",
-        name="Test Cohort",
-        meeting_url="https://video.example.org/room",
-        supervisor=None,
-    ):
-        from datetime import date, time
-
-        from portal.cohorts import roster
-        from portal.cohorts.manage import create_cohort
-        from portal.models import CohortStatus
-
-        with app.app_context():
-            admin = db.session.execute(db.select(User).limit(1)).scalar_one_or_none()
-            if admin is None:
-                admin = db.session.get(User, make_user(roles=[Role.ADMIN]).id)
-            facilitator_rows = [db.session.get(User, f.id) for f in facilitators]
-            cohort = create_cohort(
-                name=name,
-                facilitators=facilitator_rows,
-                first_day=first_day or date(2027, 3, 1),
-                start=start or time(18, 0),
-                time_zone=zone,
-                meeting_url=meeting_url,
-                capacity=capacity,
-                notes=None,
-                status=CohortStatus(status),
-                by=admin,
-            )
-            enrollment_ids = []
-            for t in trainees:
-                user = db.session.get(User, t.id)
-                enrollment_ids.append(roster.add_trainee(cohort.id, user, admin).id)
-                if supervisor is not None:
-                    roster.set_supervisor(user, db.session.get(User, supervisor.id), admin)
-            db.session.commit()
-            return SimpleNamespace(
-                id=cohort.id,
-                name=cohort.name,
-                session_ids=[s.id for s in cohort.sessions],
-                enrollment_ids=enrollment_ids,
-            )
-
-    return make
-
-
-class World:
-    """The people and objects of the authorization matrix. '_in' people are related to the
-    objects named in URLs; '_out' people hold the same roles but are not."""
-
-    def __init__(self, app, make_user, make_cohort):
-        self.app = app
-        self.people = {
-            "trainee_in": make_user("trainee.in@example.org", roles=[Role.TRAINEE]),
-            "trainee_out": make_user("trainee.out@example.org", roles=[Role.TRAINEE]),
-            "facilitator_in": make_user("facilitator.in@example.org", roles=[Role.FACILITATOR]),
-            "facilitator_out": make_user("facilitator.out@example.org", roles=[Role.FACILITATOR]),
-            "supervisor_in": make_user("supervisor.in@example.org", roles=[Role.SUPERVISOR]),
-            "supervisor_out": make_user("supervisor.out@example.org", roles=[Role.SUPERVISOR]),
-            "admin": make_user("admin.world@example.org", roles=[Role.ADMIN]),
-        }
-        self.target = make_user("target@example.org", roles=[Role.TRAINEE], status="invited")
-        p = self.people
-        self.cohort = make_cohort(
-            facilitators=[p["facilitator_in"]],
-            trainees=[p["trainee_in"]],
-            supervisor=p["supervisor_in"],
-            name="Cohort In",
-        )
-        self.other = make_cohort(
-            facilitators=[p["facilitator_out"]],
-            trainees=[p["trainee_out"]],
-            supervisor=p["supervisor_out"],
-            name="Cohort Out",
-        )
-        self.handout_id = self._handout(self.cohort.id)
-        self.values = {
-            "user_id": self.target.id,
-            "token": "not-a-valid-token-at-all-0000",
-            "filename": "css/portal.css",
-            "cohort_id": self.cohort.id,
-            "session_id": self.cohort.session_ids[0],
-            "enrollment_id": self.cohort.enrollment_ids[0],
-            "handout_id": self.handout_id,
-        }
-
-    def _handout(self, cohort_id: int) -> int:
-        from portal.cohorts import handouts
-        from portal.demo import minimal_pdf
-        from portal.models import Handout
-
-        data = minimal_pdf(["A handout"])
-        with self.app.app_context():
-            kind = handouts.check_file("h.pdf", data)
-            row = Handout(
-                cohort_id=cohort_id,
-                week=1,
-                title="Week one notes",
-                filename="Week one notes.pdf",
-                stored_name=handouts.store(self.app.config["UPLOAD_FOLDER"], kind, data),
-                content_type=kind.content_type,
-                size_bytes=len(data),
-            )
-            db.session.add(row)
-            db.session.commit()
-            return row.id
-
-    def url_for(self, rule) -> str:
-        url = rule.rule
-        for name in rule.arguments:
-            value = self.values[name]
-            url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(value), url)
-        return url
+    return CohortFactory(app, make_user)
 
 
 @pytest.fixture
 def world(app, make_user, make_cohort):
-    return World(app, make_user, make_cohort)
+    """The authorization matrix's people and objects (tests/world.py), on empty tables built
+    once per run and restored row by row; on tables that already hold rows, built afresh."""
+    return World.fresh(app)

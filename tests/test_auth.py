@@ -125,26 +125,38 @@ def test_idle_and_absolute_lifetimes_end_a_session(app, client, auth, make_user,
         assert db.session.execute(db.select(UserSession)).scalar_one().ended_reason == reason
 
 
-def test_sign_in_failures_are_limited_per_account(client, make_user):
+def test_sign_in_failures_are_limited_per_account_and_address(client, make_user):
     person = make_user()
+    here = {"REMOTE_ADDR": "10.0.0.7"}
     for n in range(5):
         response = client.post(
-            "/login",
-            data={"email": person.email, "password": f"wrong guess {n}"},
-            environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"},
+            "/login", data={"email": person.email, "password": f"wrong guess {n}"}, environ_base=here
         )
         assert response.status_code == 422
-    blocked = client.post(
-        "/login",
-        data={"email": person.email, "password": DEFAULT_PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.0.0.99"},
-    )
+    blocked = client.post("/login", data={"email": person.email, "password": DEFAULT_PASSWORD}, environ_base=here)
     assert blocked.status_code == 429
     assert "Too many attempts" in text_of(blocked)
-    # Other accounts are not blocked by it.
+    # Other accounts from the same address are not blocked by it.
     other = make_user()
-    ok = client.post(
-        "/login", data={"email": other.email, "password": DEFAULT_PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.99"}
+    ok = client.post("/login", data={"email": other.email, "password": DEFAULT_PASSWORD}, environ_base=here)
+    assert ok.status_code == 303
+
+
+def test_strangers_failing_cannot_lock_a_person_out(app, make_user):
+    """Failures from many addresses against one account never lock out its owner, who signs
+    in from an address that has not failed."""
+    person = make_user()
+    stranger = app.test_client()
+    for n in range(30):
+        response = stranger.post(
+            "/login",
+            data={"email": person.email, "password": f"wrong guess {n}"},
+            environ_base={"REMOTE_ADDR": f"10.0.{n // 5}.{n % 5 + 1}"},
+        )
+        assert response.status_code == 422
+    owner = app.test_client()
+    ok = owner.post(
+        "/login", data={"email": person.email, "password": DEFAULT_PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
     )
     assert ok.status_code == 303
 
@@ -316,3 +328,41 @@ def test_login_form_is_a_fragment_for_htmx_and_varies(client, make_user):
     assert body.lstrip().startswith('<form id="login_form"')
     assert "<html" not in body
     assert "HX-Request" in response.headers["Vary"]
+
+
+def test_forgot_password_sends_at_most_three_mails_an_hour(client, make_user, outbox):
+    person = make_user()
+    for _ in range(5):
+        response = client.post("/forgot-password", data={"email": person.email})
+        assert response.status_code == 200
+    assert len(outbox) == 3
+
+
+def test_forgot_password_only_queues_the_work(app, client, make_user):
+    """The request does the same thing for a known and an unknown address: it enqueues a
+    job. No lookup, token or mail happens in the request (no timing oracle)."""
+    from portal.jobs import huey
+    from portal.models import OutboxMail, PasswordReset
+
+    person = make_user()
+    huey.immediate = False
+    try:
+        huey.flush()
+        known = client.post("/forgot-password", data={"email": person.email})
+        unknown = client.post("/forgot-password", data={"email": "nobody@example.org"})
+        assert known.status_code == unknown.status_code == 200
+        assert text_of(known).replace(person.email, "X") == text_of(unknown).replace("nobody@example.org", "X")
+        with app.app_context():
+            assert db.session.execute(db.select(PasswordReset)).first() is None
+            assert db.session.execute(db.select(OutboxMail)).first() is None
+        assert huey.pending_count() == 2
+        # The consumer's work: one reset mail for the known address, none for the other.
+        while (task := huey.dequeue()) is not None:
+            with app.app_context():
+                task.execute()
+        with app.app_context():
+            assert len(db.session.execute(db.select(PasswordReset)).all()) == 1
+            assert [m.to_address for m in db.session.execute(db.select(OutboxMail)).scalars()] == [person.email]
+    finally:
+        huey.flush()
+        huey.immediate = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -112,7 +113,11 @@ def test_more_than_twenty_megabytes_is_refused(client, auth, make_user, make_coh
         content_type="multipart/form-data",
     )
     assert response.status_code == 413
-    assert "at most 20 MB" in text_of(response)
+    html = response.get_data(as_text=True)
+    # The form comes back, the message next to the file field, the summary autofocused.
+    assert f'action="/cohorts/{cohort.id}/handouts"' in html
+    assert re.search(r'id="file-error" class="error-text">That file is larger than 20 MB', html)
+    assert 'aria-describedby="file-error"' in html and "error-summary" in html
 
 
 def test_a_link_handout_and_a_programme_handout(app, client, auth, make_user, make_cohort):
@@ -162,7 +167,21 @@ def test_removing_a_handout_hides_it(app, client, auth, make_user, make_cohort):
     )
     with app.app_context():
         handout_id = db.session.execute(db.select(Handout.id)).scalar_one()
-    assert client.post(f"/handouts/{handout_id}/remove", data={"cohort_id": cohort.id}).status_code == 303
+    # It asks first, and changes nothing until confirmed.
+    asked = client.post(f"/handouts/{handout_id}/remove", data={"cohort_id": cohort.id})
+    assert asked.status_code == 200 and "Remove “Old notes”?" in text_of(asked)
+    assert 'name="confirm" value="yes"' in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Handout, handout_id).removed_at is None
+    done = client.post(f"/handouts/{handout_id}/remove", data={"cohort_id": cohort.id, "confirm": "yes"})
+    assert done.status_code == 303
+    session_id = cohort.session_ids[1]
+    assert done.headers["Location"].endswith(f"/cohorts/{cohort.id}#session-{session_id}-message")
+    html = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert re.search(
+        rf'id="session-{session_id}-message"[^>]*>\s*<p class="flash flash-success" role="status">“Old notes” removed',
+        html,
+    )
     auth.login_as(trainee)
     assert "Old notes" not in text_of(client.get(f"/cohorts/{cohort.id}"))
     assert client.get(f"/handouts/{handout_id}").status_code == 403

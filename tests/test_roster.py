@@ -92,7 +92,7 @@ def test_adding_someone_twice_is_refused(app, client, auth, make_user, make_coho
 
 def test_pasted_emails_invite_new_people_and_add_existing_ones(app, client, auth, make_user, make_cohort, outbox):
     fran = make_user(roles=[Role.FACILITATOR])
-    existing = make_user("known@example.org", roles=[Role.SUPERVISOR])
+    existing = make_user("known@example.org", roles=[Role.TRAINEE])
     cohort = make_cohort(facilitators=[fran])
     auth.login_as(fran)
     response = client.post(
@@ -105,12 +105,15 @@ def test_pasted_emails_invite_new_people_and_add_existing_ones(app, client, auth
         "known@example.org": "enrolled",
         "ben@example.org": "enrolled",
     }
-    assert sorted(m["To"] for m in outbox) == ["ana@example.org", "ben@example.org"]
+    # New people get an invitation naming the cohort; the existing account is told it was added.
+    mails = {m["To"]: m for m in outbox}
+    assert sorted(mails) == ["ana@example.org", "ben@example.org", "known@example.org"]
+    assert mails["known@example.org"]["Subject"] == f"You are in {cohort.name}"
+    assert f"You have a place in {cohort.name}." in mails["ana@example.org"].get_content()
     with app.app_context():
         ana = db.session.execute(db.select(User).where(User.email == "ana@example.org")).scalar_one()
         assert ana.display_name == "Ana Lopez" and ana.roles == {Role.TRAINEE} and ana.status == "invited"
-        known = db.session.get(User, existing.id)
-        assert known.roles == {Role.SUPERVISOR, Role.TRAINEE}
+        assert db.session.get(User, existing.id).roles == {Role.TRAINEE}
 
 
 def test_csv_with_bad_rows_adds_nothing_until_all_valid_or_chosen(app, client, auth, make_user, make_cohort, outbox):

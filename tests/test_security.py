@@ -21,14 +21,53 @@ def test_a_post_without_a_valid_token_is_refused_and_changes_nothing(app, client
     auth.login_as(person)
     response = client.post("/account", data={"display_name": "Changed", "time_zone": "UTC"}, csrf=csrf)
     assert response.status_code == 400
-    assert "This form had expired" in text_of(response)
+    assert "This request was refused" in text_of(response)
+    assert "Send again" not in text_of(response)
     assert _name(app, person) == "Original Name"
+
+
+OURS = {"Origin": "http://localhost"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Origin": "https://evil.example"}, {"Referer": "https://evil.example/page"}, {"Origin": "null"}],
+    ids=["no origin", "foreign origin", "foreign referer", "null origin"],
+)
+def test_a_forged_request_gets_no_one_click_resend(app, client, auth, make_user, headers):
+    """A cross-site form posting to the portal must not become one click from success."""
+    person = make_user(name="Original Name")
+    auth.login_as(person)
+    response = client.post(
+        "/account", data={"display_name": "Forged", "time_zone": "UTC"}, headers=headers, csrf=False
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Send again" not in html and "Forged" not in html
+    assert 'action="/account"' not in html  # no form re-posting the request
+    assert _name(app, person) == "Original Name"
+    assert client.get("/account").status_code == 200  # the person's session is untouched
+
+
+def test_admin_actions_never_get_a_resend_even_from_our_pages(app, client, auth, make_user):
+    admin = make_user(roles=[Role.ADMIN])
+    person = make_user(roles=[Role.TRAINEE])
+    auth.login_as(admin)
+    response = client.post(
+        f"/admin/users/{person.id}/roles", data={"roles": ["admin"]}, headers=OURS, csrf=False
+    )
+    assert response.status_code == 400
+    assert "Send again" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, person.id).roles == {Role.TRAINEE}
 
 
 def test_htmx_posts_need_the_token_too(app, client, auth, make_user, hx):
     person = make_user(name="Original Name")
     auth.login_as(person)
-    refused = client.post("/account", data={"display_name": "Changed", "time_zone": "UTC"}, headers=hx, csrf=False)
+    refused = client.post(
+        "/account", data={"display_name": "Changed", "time_zone": "UTC"}, headers={**hx, **OURS}, csrf=False
+    )
     assert refused.status_code == 400
     assert refused.headers["HX-Retarget"] == "#messages"
     assert "portal:csrf" in refused.headers["HX-Trigger"]  # a fresh token for the page
@@ -43,6 +82,7 @@ def test_a_stale_form_keeps_what_was_typed_but_never_the_password(client, auth, 
     response = client.post(
         "/account",
         data={"display_name": "Typed <b>carefully</b>", "time_zone": "Europe/Paris", "password": "secret words here"},
+        headers={"Referer": "http://localhost/account"},
         csrf=False,
     )
     html = response.get_data(as_text=True)
@@ -93,9 +133,21 @@ def test_production_refuses_a_default_secret(tmp_path, monkeypatch):
         make_test_app(f"sqlite:///{tmp_path / 'x.db'}", SECRET_KEY="dev-only-not-secret", PORTAL_ENV="production")
 
 
+def test_production_refuses_to_start_without_redis(tmp_path, monkeypatch):
+    """Sign-in limits must be shared by every worker: no REDIS_URL, no production start."""
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    from portal import create_app
+
+    with pytest.raises(ConfigurationError, match="REDIS_URL"):
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
+
+
 def test_production_cookie_is_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
     from portal import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"})
@@ -171,3 +223,65 @@ def test_static_files_are_versioned_and_cached_long(client):
     response = client.get(match.group(1))
     assert response.status_code == 200
     assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+# Routes anyone may open (signed out too); every other route asks portal.authz.
+PUBLIC = {
+    "static",
+    "main.index",
+    "main.healthz",
+    "auth.login",
+    "auth.logout",
+    "auth.forgot_password",
+    "auth.reset_password",
+    "auth.accept_invitation",
+    "calendar.feed",  # its secret address is the key
+    "assessment.unsubscribe",  # the signed token in the mailed link is the key
+    "assessment.unsubscribe_confirm",
+}
+
+
+def _asks_authz(function, depth=3) -> bool:
+    """The function, or a helper of its own module it calls (a few levels down), calls
+    portal.authz's require() or can()."""
+    import inspect
+    import re
+
+    source = inspect.getsource(function)
+    if re.search(r"\b(require|can)\(", source):
+        return True
+    if depth == 0:
+        return False
+    module = inspect.getmodule(function)
+    for name in set(re.findall(r"\b(\w+)\(", source)):
+        helper = getattr(module, name, None)
+        if inspect.isfunction(helper) and helper is not function and inspect.getmodule(helper) is not None:
+            if inspect.getmodule(helper).__name__.startswith("portal.") and _asks_authz(helper, depth - 1):
+                return True
+    return False
+
+
+def test_every_route_asks_the_one_authorisation_module(app):
+    """One vocabulary: each non-public view calls require()/can() of portal.authz, itself or
+    through a helper that finds the object and asks (cohort_for, session_of, ...)."""
+    import inspect
+
+    missing = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint not in PUBLIC and endpoint != "static" and not _asks_authz(inspect.unwrap(view))
+    ]
+    assert not missing, f"views that never ask portal.authz: {missing}"
+
+
+def test_create_admin_is_audited(app, runner, make_user):
+    from portal.models import AuditEvent
+
+    person = make_user("promote.me@example.org", roles=[Role.TRAINEE])
+    result = runner.invoke(args=["create-admin", person.email, "--password", "a calm river at dusk"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        event = db.session.execute(
+            db.select(AuditEvent).where(AuditEvent.action == "role.granted", AuditEvent.subject_id == person.id)
+        ).scalar_one()
+        assert event.details == {"role": "admin"} and event.actor_id is None

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, url_for
+from flask import flash, url_for
 from flask_login import current_user, login_required
 
 from portal import audit
+from portal.account import bp
 from portal.account.forms import ProfileForm
 from portal.auth.forms import ChangePasswordForm
 from portal.auth.passwords import hash_password, verify_password
 from portal.auth.sessions import end_all_sessions
+from portal.authz import require
 from portal.extensions import db
 from portal.web import redirect_to, render_page, wants_fragment
-
-bp = Blueprint("account", __name__, url_prefix="/account")
 
 
 @bp.route("", methods=["GET", "POST"])
 @login_required
 def profile():
+    require("own_account")
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     saved = False
@@ -28,6 +29,7 @@ def profile():
         user.time_zone = form.time_zone.data
         user.phone = (form.phone.data or "").strip() or None
         user.organisation = (form.organisation.data or "").strip() or None
+        user.shares_contact = bool(form.shares_contact.data)
         db.session.commit()
         flash("Your details are saved.", "success")
         if not wants_fragment():
@@ -40,6 +42,7 @@ def profile():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password():
+    require("own_account")
     user = current_user._get_current_object()
     form = ChangePasswordForm()
     form.email_for_check = user.email

@@ -1,23 +1,15 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from portal.forms import CheckboxesField, PortalForm, QueryForm
 from portal.models import ROLE_ORDER
-
-
-class CheckboxesField(SelectMultipleField):
-    """A list of checkboxes: easier than a multi-select on a phone and with a screen reader."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
 
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in ROLE_ORDER]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     email = EmailField(
         "Email",
         validators=[DataRequired("Enter an email address."), Email("Enter a valid email address."), Length(max=254)],
@@ -26,18 +18,15 @@ class InviteForm(FlaskForm):
     roles = CheckboxesField("Roles", choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role.")])
 
 
-class RolesForm(FlaskForm):
+class RolesForm(PortalForm):
     roles = CheckboxesField("Roles", choices=ROLE_CHOICES)
 
 
-class DeactivateForm(FlaskForm):
+class DeactivateForm(PortalForm):
     reason = StringField("Reason (kept in the audit log)", validators=[Optional(), Length(max=200)])
 
 
-class UserSearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search changes nothing
-
+class UserSearchForm(QueryForm):
     q = StringField("Search by name or email", validators=[Optional(), Length(max=120)])
     role = SelectField("Role", choices=[SelectChoice("", "Any role"), *ROLE_CHOICES], validators=[Optional()])
     status = SelectField(

@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, request, url_for
-from flask_login import current_user
-from sqlalchemy.orm import joinedload
+from flask import flash, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import audit, people
+from portal.admin import bp
 from portal.admin.forms import DeactivateForm, InviteForm, RolesForm, UserSearchForm
 from portal.auth.invitations import send_invitation
-from portal.authz import role_required
+from portal.authz import require
 from portal.extensions import db
 from portal.models import AuditEvent, Role, User, UserRole
-from portal.web import get_or_404, redirect_to, render_page
+from portal.web import get_or_404, page_number, redirect_to, render_page
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
 
 
 @bp.get("/users")
-@role_required(Role.ADMIN)
+@login_required
 def users():
+    require("manage_users")
     form = UserSearchForm(request.args)
-    form.validate()
-    query = db.select(User).order_by(User.display_name, User.id)
-    if form.q.data:
+    valid = form.validate()  # a filter with an error is not applied; its message shows
+    query = db.select(User).options(selectinload(User.role_rows)).order_by(User.display_name, User.id)
+    if form.q.data and not form.q.errors:
         query = query.where(people.matching(form.q.data))
-    if form.role.data:
+    if form.role.data and not form.role.errors:
         query = query.where(User.id.in_(db.select(UserRole.user_id).where(UserRole.role == form.role.data)))
     if form.status.data == "deactivated":
         query = query.where(User.deactivated_at.is_not(None))
@@ -34,18 +35,21 @@ def users():
         query = query.where(User.deactivated_at.is_(None), User.password_hash.is_(None))
     elif form.status.data == "active":
         query = query.where(User.deactivated_at.is_(None), User.password_hash.is_not(None))
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
-    return render_page("admin/users.html", "user_results", form=form, page=page)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    return render_page("admin/users.html", "user_results", status=200 if valid else 422, form=form, page=page)
 
 
 @bp.get("/users/<int:user_id>")
-@role_required(Role.ADMIN)
+@login_required
 def user(user_id: int):
+    require("manage_users")
     person = get_or_404(User, user_id)
     return _user_page(person)
 
 
-def _user_page(person: User, roles_form: RolesForm | None = None, status: int = 200):
+def _user_page(
+    person: User, roles_form: RolesForm | None = None, status: int = 200, deactivate_form: DeactivateForm | None = None
+):
     roles_form = roles_form or RolesForm(data={"roles": [r.value for r in person.ordered_roles]})
     events = (
         db.session.execute(
@@ -64,14 +68,15 @@ def _user_page(person: User, roles_form: RolesForm | None = None, status: int = 
         status=status,
         person=person,
         roles_form=roles_form,
-        deactivate_form=DeactivateForm(),
+        deactivate_form=deactivate_form or DeactivateForm(),
         events=events,
     )
 
 
 @bp.post("/users/<int:user_id>/roles")
-@role_required(Role.ADMIN)
+@login_required
 def change_roles(user_id: int):
+    require("manage_users")
     person = get_or_404(User, user_id)
     form = RolesForm()
     if form.validate_on_submit():
@@ -88,8 +93,9 @@ def change_roles(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/deactivate")
-@role_required(Role.ADMIN)
+@login_required
 def deactivate(user_id: int):
+    require("manage_users")
     person = get_or_404(User, user_id)
     form = DeactivateForm()
     if form.validate_on_submit():
@@ -101,12 +107,14 @@ def deactivate(user_id: int):
             return redirect_to(url_for("admin.user", user_id=person.id))
         db.session.commit()
         flash(f"{person.display_name} is deactivated and signed out everywhere.", "success")
-    return redirect_to(url_for("admin.user", user_id=person.id))
+        return redirect_to(url_for("admin.user", user_id=person.id))
+    return _user_page(person, deactivate_form=form, status=422)
 
 
 @bp.post("/users/<int:user_id>/reactivate")
-@role_required(Role.ADMIN)
+@login_required
 def reactivate(user_id: int):
+    require("manage_users")
     person = get_or_404(User, user_id)
     people.reactivate(person, current_user)
     db.session.commit()
@@ -115,21 +123,24 @@ def reactivate(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/invitation")
-@role_required(Role.ADMIN)
+@login_required
 def resend_invitation(user_id: int):
+    require("manage_users")
     person = get_or_404(User, user_id)
     if person.status != "invited":
         flash(f"{person.display_name} has already set a password.", "info")
     else:
         audit.record(current_user, "account.invitation_resent", person)
         send_invitation(person, current_user)
+        db.session.commit()
         flash(f"A new invitation was sent to {person.email}. Earlier links no longer work.", "success")
     return redirect_to(url_for("admin.user", user_id=person.id))
 
 
 @bp.route("/invitations/new", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@login_required
 def invite():
+    require("manage_users")
     form = InviteForm()
     if form.validate_on_submit():
         try:
@@ -140,8 +151,8 @@ def invite():
             db.session.rollback()
             form.email.errors.append(str(error))
         else:
-            db.session.commit()
             send_invitation(person, current_user)
+            db.session.commit()
             flash(f"Invitation sent to {person.email}.", "success")
             return redirect_to(url_for("admin.user", user_id=person.id))
     status = 422 if form.errors else 200
@@ -149,10 +160,11 @@ def invite():
 
 
 @bp.get("/audit")
-@role_required(Role.ADMIN)
+@login_required
 def audit_log():
+    require("manage_users")
     query = (
         db.select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     )
-    page = db.paginate(query, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_page("admin/audit.html", None, page=page)

@@ -1,25 +1,28 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal.auth.passwords import password_problem
+from portal.forms import PortalForm, time_zone_choices
+
+SHARE_LABEL = "Show my email and phone to my practice partner and my supervisor"
+SHARE_HINT = "So they can reach you between sessions. Nothing is shared unless you tick this; you can change it later."
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PortalForm):
     email = EmailField(
         "Email",
         validators=[DataRequired("Enter your email address."), Email("Enter a valid email address."), Length(max=254)],
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PortalForm):
     """Choosing a password: after an invitation, a reset, or on the account page."""
 
     email_for_check: str | None = None
@@ -47,6 +50,14 @@ class AcceptInvitationForm(NewPasswordForm):
         "Your name as others will see it",
         validators=[DataRequired("Enter your name."), Length(max=120)],
     )
+    time_zone = SelectField(
+        "Your time zone",
+        choices=time_zone_choices,
+        validate_choice=True,
+        default="UTC",
+        description="Session times are shown in this zone.",
+    )
+    shares_contact = BooleanField(SHARE_LABEL, description=SHARE_HINT)
 
 
 class ChangePasswordForm(NewPasswordForm):

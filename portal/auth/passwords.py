@@ -48,4 +48,22 @@ def password_problem(password: str, *, email: str | None = None) -> str | None:
         return "This password is too common or too easy to guess. Try a few unrelated words."
     if email and folded.strip() in {email.lower(), email.split("@")[0].lower()}:
         return "Do not use your email address as your password."
-    return None
+    return _strength_problem(password, email)
+
+
+MIN_SCORE = 3  # zxcvbn: 3 is "safely unguessable" (about 10^8 guesses and more)
+
+
+def _strength_problem(password: str, email: str | None) -> str | None:
+    """zxcvbn's estimate (dictionary words, keyboard patterns, sequences, dates, repeats),
+    with its own advice as the reason. Only the first 100 characters are scored: beyond
+    that zxcvbn gets slow and no password is weak."""
+    from zxcvbn import zxcvbn
+
+    hints = [email, email.split("@")[0]] if email else []
+    result = zxcvbn(password[:100], user_inputs=hints + ["peer", "support", "certification", "portal"])
+    if result["score"] >= MIN_SCORE:
+        return None
+    feedback = result.get("feedback") or {}
+    advice = " ".join(filter(None, [feedback.get("warning"), *(feedback.get("suggestions") or [])[:1]]))
+    return ("This password is too easy to guess. " + (advice or "Add a few more unrelated words.")).strip()

@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import current_app, session
 from flask_login import login_user, logout_user
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import User, UserSession, utcnow
@@ -62,8 +63,19 @@ def end_all_sessions(user: User, reason: str, *, except_token: str | None = None
 
 
 def load_user(token: str) -> User | None:
-    """Flask-Login's user_loader: the user of a live session, or None."""
-    row = db.session.execute(db.select(UserSession).where(UserSession.token_hash == _hash(token))).scalar_one_or_none()
+    """Flask-Login's user_loader: the user of a live session, or None.
+
+    One SELECT on every signed-in request: the session row joined to its user and the
+    user's roles (which every page's navigation needs)."""
+    row = (
+        db.session.execute(
+            db.select(UserSession)
+            .options(joinedload(UserSession.user).joinedload(User.role_rows))
+            .where(UserSession.token_hash == _hash(token))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
@@ -73,7 +85,7 @@ def load_user(token: str) -> User | None:
         expired = "absolute lifetime"
     elif now - row.last_seen_at > config["SESSION_IDLE_LIFETIME"]:
         expired = "idle"
-    user = db.session.get(User, row.user_id)
+    user = row.user
     if user is None or user.deactivated_at is not None:
         expired = expired or "deactivated"
     if expired:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import random
 
+from sqlalchemy import func
+
 from portal import audit
 from portal.cohorts import pairing
 from portal.cohorts.roster import RosterError, lock_cohort
@@ -17,7 +19,9 @@ from portal.models import Cohort, Dyad, DyadMember, Enrollment, EnrollmentStatus
 def active_dyads(cohort_id: int) -> list[Dyad]:
     return list(
         db.session.execute(
-            db.select(Dyad).where(Dyad.cohort_id == cohort_id, Dyad.dissolved_at.is_(None)).order_by(Dyad.id)
+            db.select(Dyad)
+            .where(Dyad.cohort_id == cohort_id, Dyad.dissolved_at.is_(None))
+            .order_by(func.coalesce(Dyad.place, Dyad.id), Dyad.id)
         ).scalars()
     )
 
@@ -26,7 +30,11 @@ def _enrolled_people(cohort_id: int) -> list[pairing.Person]:
     rows = db.session.execute(
         db.select(User.id, User.organisation)
         .join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.cohort_id == cohort_id, Enrollment.status == EnrollmentStatus.ENROLLED.value)
+        .where(
+            Enrollment.cohort_id == cohort_id,
+            Enrollment.status == EnrollmentStatus.ENROLLED.value,
+            User.deactivated_at.is_(None),  # a deactivated account keeps its place but needs no partner
+        )
         .order_by(User.id)
     ).all()
     return [(r.id, r.organisation) for r in rows]
@@ -39,10 +47,14 @@ def _dissolve(dyad: Dyad, now) -> None:
             member.left_at = now
 
 
-def _form(cohort_id: int, member_ids: list[int], now) -> Dyad:
-    dyad = Dyad(cohort_id=cohort_id, created_at=now)
+def _form(cohort_id: int, member_ids: list[int], now, place: int | None = None) -> Dyad:
+    dyad = Dyad(cohort_id=cohort_id, created_at=now, place=place)
     dyad.members = [DyadMember(user_id=i, joined_at=now) for i in member_ids]
     db.session.add(dyad)
+    db.session.flush()
+    from portal.boards.posting import dyad_board  # boards: each pair has its private board
+
+    dyad_board(dyad)
     return dyad
 
 
@@ -61,7 +73,7 @@ def pair_cohort(cohort_id: int, keep_workplaces_apart: bool, by: User, rng: rand
     for dyad in active_dyads(cohort.id):
         _dissolve(dyad, now)
     groups = pairing.pair(people, keep_workplaces_apart=keep_workplaces_apart, rng=rng)
-    dyads = [_form(cohort.id, g, now) for g in groups]
+    dyads = [_form(cohort.id, g, now, place) for place, g in enumerate(groups, start=1)]
     db.session.flush()
     audit.record(
         by, "dyads.paired", cohort, mode="workplaces apart" if keep_workplaces_apart else "random", groups=groups
@@ -86,8 +98,9 @@ def swap(cohort_id: int, first_id: int, second_id: int, by: User) -> None:
     now = utcnow()
     _dissolve(a, now)
     _dissolve(b, now)
-    _form(cohort.id, a_ids, now)
-    _form(cohort.id, b_ids, now)
+    # The new pairs take the places of the two they replace: the list keeps its order.
+    _form(cohort.id, a_ids, now, a.place if a.place is not None else a.id)
+    _form(cohort.id, b_ids, now, b.place if b.place is not None else b.id)
     db.session.flush()
     audit.record(by, "dyads.swapped", cohort, first=first_id, second=second_id)
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     DateField,
@@ -16,30 +15,25 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from portal.account.forms import time_zone_choices
-from portal.admin.forms import CheckboxesField
+from portal import inputs
 from portal.cohorts.curriculum import WEEKS
+from portal.forms import CheckboxesField, PortalForm, QueryForm, coerce_id, coerce_id_or_zero, time_zone_choices
 
 WEEK_CHOICES = [SelectChoice(str(w.number), f"Week {w.number}: {w.title}") for w in WEEKS]
 
 
-def _https_or_http(form, field):
-    if field.data and not field.data.lower().startswith(("https://", "http://")):
-        raise ValidationError("Enter a full web address starting with https://")
-
-
-class CohortForm(FlaskForm):
+class CohortForm(PortalForm):
     name = StringField("Cohort name", validators=[DataRequired("Give the cohort a name."), Length(max=120)])
     facilitators = CheckboxesField(
-        "Facilitators", coerce=int, validators=[DataRequired("Choose at least one facilitator.")]
+        "Facilitators", coerce=coerce_id, validators=[DataRequired("Choose at least one facilitator.")]
     )
     first_day = DateField("Date of week 1", validators=[DataRequired("Enter the date of the first session.")])
     start_time = TimeField("Start time (in the cohort's time zone)", validators=[DataRequired("Enter a start time.")])
     time_zone = SelectField("Cohort time zone", choices=time_zone_choices, default="America/New_York")
     meeting_url = URLField(
         "Meeting link (video room)",
-        validators=[Optional(), Length(max=500), _https_or_http],
-        description="Trainees see it from 15 minutes before each session.",
+        validators=[Optional(), Length(max=500)],
+        description="Trainees see it shortly before each session starts.",
     )
     capacity = IntegerField(
         "Places",
@@ -52,14 +46,15 @@ class CohortForm(FlaskForm):
         choices=[SelectChoice("draft", "Draft (not yet open)"), SelectChoice("enrolling", "Enrolling")],
         default="enrolling",
     )
+    confirm = HiddenField()  # "yes": the warnings were read
 
 
-class CohortSettingsForm(FlaskForm):
+class CohortSettingsForm(PortalForm):
     name = StringField("Cohort name", validators=[DataRequired("Give the cohort a name."), Length(max=120)])
     facilitators = CheckboxesField(
-        "Facilitators", coerce=int, validators=[DataRequired("Choose at least one facilitator.")]
+        "Facilitators", coerce=coerce_id, validators=[DataRequired("Choose at least one facilitator.")]
     )
-    meeting_url = URLField("Meeting link (video room)", validators=[Optional(), Length(max=500), _https_or_http])
+    meeting_url = URLField("Meeting link (video room)", validators=[Optional(), Length(max=500)])
     capacity = IntegerField(
         "Places",
         validators=[InputRequired("Enter the number of places."), NumberRange(2, 200, "Between 2 and 200 places.")],
@@ -77,22 +72,22 @@ class CohortSettingsForm(FlaskForm):
     )
 
 
-class SessionForm(FlaskForm):
+class SessionForm(PortalForm):
     day = DateField("Date", validators=[DataRequired("Enter a date.")])
     start_time = TimeField("Start time", validators=[DataRequired("Enter a start time.")])
     meeting_url = URLField(
         "Meeting link for this session (optional)",
-        validators=[Optional(), Length(max=500), _https_or_http],
+        validators=[Optional(), Length(max=500)],
         description="Leave empty to use the cohort's room.",
     )
     confirm = HiddenField()
 
 
-class AddTraineesForm(FlaskForm):
-    user_ids = CheckboxesField("Trainees", coerce=int, validators=[DataRequired("Choose at least one person.")])
+class AddTraineesForm(PortalForm):
+    user_ids = CheckboxesField("Trainees", coerce=coerce_id, validators=[DataRequired("Choose at least one person.")])
 
 
-class InviteListForm(FlaskForm):
+class InviteListForm(PortalForm):
     people = TextAreaField(
         "Emails, or name,email lines",
         validators=[Optional(), Length(max=100_000)],
@@ -102,12 +97,12 @@ class InviteListForm(FlaskForm):
     add_valid_only = HiddenField()
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PortalForm):
     reason = StringField("Reason", validators=[DataRequired("Say why, for the record."), Length(max=300)])
 
 
-class SupervisorForm(FlaskForm):
-    supervisor_id = SelectField("Choose a supervisor", coerce=int, validators=[Optional()])
+class SupervisorForm(PortalForm):
+    supervisor_id = SelectField("Choose a supervisor", coerce=coerce_id_or_zero, validators=[Optional()])
     email = EmailField(
         "Or invite a supervisor by email",
         validators=[Optional(), Email("Enter a valid email address."), Length(max=254)],
@@ -122,7 +117,7 @@ class SupervisorForm(FlaskForm):
         return ok
 
 
-class PairForm(FlaskForm):
+class PairForm(PortalForm):
     mode = SelectField(
         "How to pair",
         choices=[
@@ -130,18 +125,19 @@ class PairForm(FlaskForm):
             SelectChoice("random", "At random"),
         ],
     )
+    confirm = HiddenField()  # "yes": replacing the existing pairs was confirmed
 
 
-class SwapForm(FlaskForm):
-    first = SelectField("Swap", coerce=int)
-    second = SelectField("with", coerce=int)
+class SwapForm(PortalForm):
+    first = SelectField("Swap", coerce=coerce_id)
+    second = SelectField("with", coerce=coerce_id)
 
 
-class HandoutForm(FlaskForm):
+class HandoutForm(PortalForm):
     week = SelectField("Week", choices=WEEK_CHOICES)
     title = StringField("Title", validators=[DataRequired("Give the handout a title."), Length(max=200)])
     file = FileField("File (PDF, Word, PowerPoint, PNG or JPG; 20 MB at most)")
-    link_url = URLField("Or a link", validators=[Optional(), Length(max=500), _https_or_http])
+    link_url = URLField("Or a link", validators=[Optional(), Length(max=500)])
     scope = SelectField(
         "For",
         choices=[SelectChoice("cohort", "This cohort"), SelectChoice("programme", "Every cohort (programme handout)")],
@@ -149,21 +145,16 @@ class HandoutForm(FlaskForm):
     )
 
 
-class CohortFilterForm(FlaskForm):
-    class Meta:
-        csrf = False
-
+class CohortFilterForm(QueryForm):
     status = SelectField(
         "Status",
         choices=[SelectChoice("", "Any status")]
         + [SelectChoice(s, s.capitalize()) for s in ("draft", "enrolling", "running", "completed", "archived")],
         validators=[Optional()],
     )
-    facilitator = SelectField("Facilitator", coerce=lambda v: int(v) if v else None, validators=[Optional()])
+    facilitator = SelectField("Facilitator", coerce=lambda v: coerce_id(v) if v else None, validators=[Optional()])
     month = StringField("Starting in (YYYY-MM)", validators=[Optional(), Length(max=7)])
 
     def validate_month(self, field):
-        import re
-
-        if field.data and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", field.data):
-            raise ValidationError("Use the form 2026-11.")
+        if field.data and inputs.parse_month(field.data) is None:
+            raise ValidationError(f"Use the form 2026-11, a year from {inputs.MIN_YEAR} to {inputs.MAX_YEAR}.")

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal import audit
+from portal import audit, inputs
 from portal.authz import can, require
+from portal.cohorts import bp
 from portal.cohorts import handouts as handout_files
 from portal.cohorts.forms import HandoutForm
-from portal.cohorts.routes import bp, cohort_for, page_context
+from portal.cohorts.pages import cohort_for, confirm_page, page_context
 from portal.extensions import db
-from portal.models import Cohort, Handout, utcnow
-from portal.web import get_or_404, redirect_to, render_page
+from portal.models import Cohort, CohortSession, Handout, utcnow
+from portal.web import get_or_404, redirect_to, render_page, say_here
+
+
+def _handout_form_again(cohort: Cohort, form: HandoutForm, status: int = 422):
+    """The cohort page with the handout form and its messages; the form's action carries
+    #add-handout, so the browser lands on the form, where the error summary takes focus."""
+    context = page_context(cohort)
+    context["handout_form"] = form
+    return render_page("cohorts/show.html", None, status=status, **context)
 
 
 @bp.post("/cohorts/<int:cohort_id>/handouts")
@@ -39,11 +49,33 @@ def add_handout(cohort_id: int):
             form.file.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"“{handout.title}” added to week {handout.week}.", "success")
-            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor=f"week-{handout.week}"))
-    context = page_context(cohort)
-    context["handout_form"] = form
-    return render_page("cohorts/show.html", None, status=422, **context)
+            say_here("add-handout", f"“{handout.title}” added to week {handout.week}.")
+            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="add-handout-message"))
+    return _handout_form_again(cohort, form)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """A file above the upload limit: the handout form again, its message next to the file
+    field (the body was never read, so nothing else of the form can come back). Elsewhere in
+    the area: the portal's error page."""
+    if request.endpoint != "cohorts.add_handout" or not current_user.is_authenticated:
+        from portal.errors import _render
+
+        return _render(413)
+    from werkzeug.datastructures import ImmutableMultiDict
+
+    # The body is never read: the page's forms see an empty submission, not a new 413.
+    request.__dict__["form"] = ImmutableMultiDict()
+    request.__dict__["files"] = ImmutableMultiDict()
+    cohort = cohort_for(request.view_args["cohort_id"], "manage_cohort")
+    form = HandoutForm(formdata=None)
+    limit = handout_files.MAX_BYTES // (1024 * 1024)
+    form.file.errors = [f"That file is larger than {limit} MB. Choose a smaller file, or add a link to it instead."]
+    form.title.errors = []
+    response = _handout_form_again(cohort, form, status=413)
+    response.headers["Connection"] = "close"  # the rest of the upload is not read
+    return response
 
 
 @bp.get("/handouts/<int:handout_id>")
@@ -66,12 +98,45 @@ def handout(handout_id: int):
 def remove_handout(handout_id: int):
     item = get_or_404(Handout, handout_id)
     require("remove_handout", item)
-    back = request.form.get("cohort_id", type=int)
+    back = inputs.optional_record_id(request.form.get("cohort_id"))
+    cohort = db.session.get(Cohort, back) if back else None
+    if cohort is not None and not can(current_user, "view_cohort", cohort):
+        cohort = None
+    # The week's session row on the cohort page, where the handout was listed.
+    session_id = (
+        db.session.execute(
+            db.select(CohortSession.id).where(CohortSession.cohort_id == cohort.id, CohortSession.week == item.week)
+        ).scalar()
+        if cohort is not None
+        else None
+    )
+    place = f"session-{session_id}" if session_id else None
+    there = (
+        url_for("cohorts.show", cohort_id=cohort.id, _anchor=f"{place}-message" if place else "schedule")
+        if cohort is not None
+        else url_for("dashboards.home")
+    )
+    if item.removed_at is None and request.form.get("confirm") != "yes":
+        return confirm_page(
+            title=f"Remove “{item.title}”?",
+            text=(
+                f"Trainees will no longer see it in week {item.week}"
+                + (" of every cohort." if item.cohort_id is None else ".")
+                + " It stays in the records and an admin can still open it."
+            ),
+            action=url_for("cohorts.remove_handout", handout_id=item.id),
+            fields={"cohort_id": cohort.id if cohort is not None else ""},
+            button="Yes, remove it",
+            back=there,
+        )
     if item.removed_at is None:
         item.removed_at = utcnow()
         audit.record(current_user, "handout.removed", item, cohort_id=item.cohort_id)
         db.session.commit()
-        flash(f"“{item.title}” removed.", "success")
-    if back and (cohort := db.session.get(Cohort, back)) is not None and can(current_user, "view_cohort", cohort):
-        return redirect_to(url_for("cohorts.show", cohort_id=back, _anchor=f"week-{item.week}"))
-    return redirect_to(url_for("dashboards.home"))
+        if place:
+            say_here(place, f"“{item.title}” removed.")
+        else:
+            from flask import flash
+
+            flash(f"“{item.title}” removed.", "success")
+    return redirect_to(there)

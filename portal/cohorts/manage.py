@@ -56,6 +56,9 @@ def create_cohort(
     db.session.add(cohort)
     db.session.flush()
     audit.record(by, "cohort.created", cohort, name=name, facilitators=[f.id for f in facilitators])
+    from portal.boards.posting import cohort_board  # boards: each cohort has its private board
+
+    cohort_board(cohort)
     return cohort
 
 
@@ -79,6 +82,8 @@ def reschedule_warnings(session: CohortSession, new_start: datetime) -> list[str
     """What a facilitator should know before moving `session` to `new_start`."""
     moving = _slot(session, new_start)
     warnings = out_of_order(moving, [_slot(s) for s in session.cohort.sessions])
+    if new_start < utcnow() and new_start != session.starts_at:
+        warnings.insert(0, "That time is in the past: nobody can attend it any more.")
     facilitator_ids = [link.user_id for link in session.cohort.facilitator_links]
     if facilitator_ids:
         rows = db.session.execute(
@@ -123,3 +128,18 @@ def reschedule(session: CohortSession, new_start: datetime, meeting_url: str | N
         after={"starts_at": new_start.isoformat(), "meeting_url": meeting_url},
     )
     return True
+
+
+def start_warnings(first_day: date, start: time, time_zone: str, now: datetime | None = None) -> list[str]:
+    """What an admin should know before creating a cohort that starts on `first_day`."""
+    planned = weekly_sessions(first_day, start, time_zone)
+    now = now or utcnow()
+    past = [p for p in planned if p.starts_at < now]
+    if not past:
+        return []
+    if len(past) == len(planned):
+        return ["All six sessions would be in the past. Check the first day."]
+    return [
+        f"The first {len(past)} session{'s' if len(past) != 1 else ''} would be in the past "
+        f"(the first day is {first_day:%-d %b %Y}). Check the first day."
+    ]

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
+from sqlalchemy.orm import selectinload
 
-from portal import audit, people
+from portal import audit, inputs, people
 from portal.extensions import db
 from portal.models import Cohort, Enrollment, EnrollmentStatus, Role, Supervision, User, utcnow
 
@@ -48,8 +49,9 @@ def add_trainee(cohort_id: int, user: User, by: User | None) -> Enrollment:
     ).scalar_one_or_none()
     if existing is not None and existing.status != EnrollmentStatus.WITHDRAWN.value:
         raise RosterError(f"{user.display_name} is already on this roster.")
-    if not user.has_role(Role.TRAINEE):
-        user.set_roles(user.roles | {Role.TRAINEE}, granted_by=by)
+    # Rosters never change what someone may do: only an admin grants roles.
+    if not user.has_role(Role.TRAINEE) or user.deactivated_at is not None:
+        raise RosterError(f"{user.display_name} is not an active trainee account: ask an admin.")
     now = utcnow()
     enrollment = existing or Enrollment(cohort_id=cohort.id, user_id=user.id)
     enrollment.added_at, enrollment.added_by_id = now, by.id if by else None
@@ -86,6 +88,7 @@ def waitlist(cohort_id: int) -> list[Enrollment]:
             db.select(Enrollment)
             .where(Enrollment.cohort_id == cohort_id, Enrollment.status == EnrollmentStatus.WAITLISTED.value)
             .order_by(Enrollment.waitlisted_at, Enrollment.id)
+            .execution_options(populate_existing=True)
         ).scalars()
     )
 
@@ -104,6 +107,8 @@ def promote_from_waitlist(cohort: Cohort, by: User | None) -> list[Enrollment]:
 def withdraw(enrollment: Enrollment, reason: str, by: User) -> list[Enrollment]:
     """Withdraw a trainee (kept as history) and move the waitlist up. Returns who moved up."""
     cohort = lock_cohort(enrollment.cohort_id)
+    # Read the place again under the lock: another request may have changed it since.
+    db.session.refresh(enrollment)
     if enrollment.status == EnrollmentStatus.WITHDRAWN.value:
         raise RosterError(f"{enrollment.user.display_name} has already withdrawn.")
     was = enrollment.status
@@ -144,13 +149,18 @@ def current_supervision(trainee_id: int) -> Supervision | None:
 def set_supervisor(trainee: User, supervisor: User, by: User) -> Supervision:
     if supervisor.id == trainee.id:
         raise RosterError("A trainee cannot supervise themselves.")
+    # Only an admin grants the supervisor role; here we only pick someone who holds it.
+    if not supervisor.has_role(Role.SUPERVISOR) or supervisor.deactivated_at is not None:
+        raise RosterError(f"{supervisor.email} is not an active supervisor account: ask an admin.")
+    # Two changes at once queue on the trainee's row, so the open-supervision index never
+    # turns a double click into an error.
+    db.session.execute(db.select(User.id).where(User.id == trainee.id).with_for_update())
     current = current_supervision(trainee.id)
     if current is not None and current.supervisor_id == supervisor.id:
         return current
     if current is not None:
         current.ended_at = utcnow()
-    if not supervisor.has_role(Role.SUPERVISOR):
-        supervisor.set_roles(supervisor.roles | {Role.SUPERVISOR}, granted_by=by)
+        db.session.flush()  # the open-supervision index allows one open row at a time
     link = Supervision(trainee_id=trainee.id, supervisor_id=supervisor.id, created_by_id=by.id)
     db.session.add(link)
     db.session.flush()
@@ -183,10 +193,18 @@ def parse_people_list(text: str, on_roster: set[str]) -> ImportResult:
     lines = text.splitlines()
     if len(lines) == 1 and not _looks_like_csv_row(lines[0]):
         lines = [part for part in re.split(r"[;,]", lines[0])]
+    delimiter = _delimiter(lines)
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
-        cells = next(csv.reader(io.StringIO(raw))) if "," in raw else [raw]
+        if "\t" in raw and delimiter not in raw:  # copied from a spreadsheet: columns split by tabs
+            raw = raw.replace("\t", delimiter)
+        if inputs.single_line_problem(raw) or "\ufffd" in raw:
+            # A name or address with control or text-direction characters (a CSV file skips the
+            # form's own check): refused like any other field, shown without them.
+            result.errors.append((number, inputs.visible(raw.strip()), "contains invisible control characters"))
+            continue
+        cells = next(csv.reader(io.StringIO(raw), delimiter=delimiter)) if delimiter in raw else [raw]
         cells = [c.strip() for c in cells if c.strip()]
         if number == 1 and [c.lower() for c in cells] in (["name", "email"], ["email", "name"], ["email"]):
             continue  # a header row
@@ -214,22 +232,56 @@ def parse_people_list(text: str, on_roster: set[str]) -> ImportResult:
     return result
 
 
+def _delimiter(lines: list[str]) -> str:
+    """Semicolons separate the cells of CSV files that spreadsheet programs write in many
+    countries (where the comma is the decimal mark): when the lines hold more semicolons
+    than commas, they are the separator."""
+    sample = [line for line in lines[:50] if line.strip()]
+    semicolons = sum(line.count(";") for line in sample)
+    commas = sum(line.count(",") for line in sample)
+    return ";" if semicolons > commas else ","
+
+
 def _looks_like_csv_row(line: str) -> bool:
     return line.count("@") <= 1
 
 
+def screen_accounts(result: ImportResult) -> ImportResult:
+    """Move to the errors every row whose address belongs to an account that may not be
+    added as a trainee (another role, or deactivated): rosters never change roles. One
+    query for the whole list."""
+    emails = [row.email for row in result.rows]
+    if not emails:
+        return result
+    refused = {}
+    accounts = db.select(User).options(selectinload(User.role_rows)).where(User.email.in_(emails))
+    for user in db.session.execute(accounts).scalars():
+        if user.deactivated_at is not None:
+            refused[user.email] = "has a deactivated account: ask an admin"
+        elif not user.has_role(Role.TRAINEE):
+            refused[user.email] = "already has an account that is not a trainee: ask an admin"
+    if refused:
+        result.errors.extend((row.line, row.email, refused[row.email]) for row in result.rows if row.email in refused)
+        result.errors.sort(key=lambda error: error[0])
+        result.rows = [row for row in result.rows if row.email not in refused]
+    return result
+
+
 def add_people(cohort_id: int, rows: list[ImportRow], by: User) -> tuple[list[Enrollment], list[User]]:
-    """Enrol each row's person, creating an invited trainee account for a new email.
-    Deactivated accounts are skipped. Returns (enrolments, accounts that need an invitation)."""
+    """Enrol each row's person, creating an invited trainee account for a new email; an
+    existing address must already be an active trainee (only admins change roles). Returns
+    (enrolments, accounts that need an invitation)."""
     outcomes: list[Enrollment] = []
     invited: list[User] = []
     for row in rows:
-        user = people.find_by_email(row.email)
+        user, problem = people.existing_with_role(row.email, Role.TRAINEE)
+        if problem:
+            raise RosterError(f"{row.email} {problem}.")
         if user is None:
             user = people.create_invited(row.email, row.name or None, {Role.TRAINEE}, by)
+            # Until they choose, times are shown in the cohort's zone (not UTC).
+            user.time_zone = db.session.get(Cohort, cohort_id).time_zone
             invited.append(user)
-        elif user.deactivated_at is not None:
-            continue
         outcomes.append(add_trainee(cohort_id, user, by))
     return outcomes, invited
 
@@ -242,3 +294,62 @@ def roster_emails(cohort_id: int) -> set[str]:
             .where(Enrollment.cohort_id == cohort_id, Enrollment.status != EnrollmentStatus.WITHDRAWN.value)
         ).scalars()
     )
+
+
+# --- places in other cohorts ------------------------------------------------------------------
+
+
+def other_places(cohort_id: int, user_ids: list[int]) -> dict[int, list[str]]:
+    """For each person: what to know before adding them to `cohort_id` -- the other cohorts
+    they take part in (or wait for) that have not ended, and which sessions of the two
+    cohorts overlap. Two queries, whatever the number of people."""
+    from portal.models import CohortSession
+
+    if not user_ids:
+        return {}
+    now = utcnow()
+    places = db.session.execute(
+        db.select(Enrollment.user_id, Enrollment.status, Cohort.id, Cohort.name)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .where(
+            Enrollment.user_id.in_(user_ids),
+            Enrollment.cohort_id != cohort_id,
+            Enrollment.status != EnrollmentStatus.WITHDRAWN.value,
+            Cohort.ends_at > now,
+        )
+        .order_by(Cohort.starts_at)
+    ).all()
+    if not places:
+        return {}
+    cohort_ids = {p.id for p in places} | {cohort_id}
+    sessions: dict[int, list] = {}
+    for s in db.session.execute(
+        db.select(CohortSession.cohort_id, CohortSession.week, CohortSession.starts_at, CohortSession.duration_minutes)
+        .where(CohortSession.cohort_id.in_(cohort_ids))
+        .order_by(CohortSession.starts_at)
+    ):
+        sessions.setdefault(s.cohort_id, []).append(s)
+    ours = sessions.get(cohort_id, [])
+    found: dict[int, list[str]] = {}
+    for place in places:
+        clashes = [
+            (mine.week, theirs.week)
+            for mine in ours
+            for theirs in sessions.get(place.id, [])
+            if mine.starts_at < theirs.starts_at + _minutes(theirs.duration_minutes)
+            and theirs.starts_at < mine.starts_at + _minutes(mine.duration_minutes)
+        ]
+        where = "is on the waitlist of" if place.status == EnrollmentStatus.WAITLISTED.value else "is taking part in"
+        text = f"{where} {place.name}"
+        if clashes:
+            text += "; sessions overlap: " + ", ".join(f"week {a} here with week {b} there" for a, b in clashes)
+        else:
+            text += " (no sessions overlap)"
+        found.setdefault(place.user_id, []).append(text + ".")
+    return found
+
+
+def _minutes(n: int):
+    from datetime import timedelta
+
+    return timedelta(minutes=n)

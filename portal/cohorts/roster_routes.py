@@ -6,19 +6,20 @@ from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from portal import people
+from portal import inputs, people
 from portal.auth.invitations import send_invitation
-from portal.cohorts import roster
+from portal.cohorts import bp, notify, roster
 from portal.cohorts.forms import (
     AddTraineesForm,
     InviteListForm,
     SupervisorForm,
     WithdrawForm,
 )
-from portal.cohorts.routes import bp, cohort_for, people_with_role
+from portal.cohorts.pages import cohort_for
 from portal.extensions import db
 from portal.models import Cohort, Enrollment, EnrollmentStatus, Role, User, UserRole
-from portal.web import get_or_404, redirect_to, render_page, wants_fragment
+from portal.people import people_with_role
+from portal.web import get_or_404, redirect_to, render_page, say_here, wants_fragment
 
 
 def _candidates(cohort: Cohort, query_text: str) -> list[User]:
@@ -37,11 +38,19 @@ def _candidates(cohort: Cohort, query_text: str) -> list[User]:
     return list(db.session.execute(query).scalars())
 
 
-def _roster_add_page(cohort: Cohort, add_form=None, invite_form=None, preview=None, status=200):
+def _roster_add_page(cohort: Cohort, add_form=None, invite_form=None, preview=None, status=200, elsewhere=None):
     q = (request.args.get("q") or "").strip()[:120]
     candidates = _candidates(cohort, q)
     add_form = add_form or AddTraineesForm()
-    add_form.user_ids.choices = [SelectChoice(u.id, f"{u.display_name} ({u.email})") for u in candidates]
+    # Each candidate says where else they take part (and whether sessions overlap).
+    places = roster.other_places(cohort.id, [u.id for u in candidates])
+    add_form.user_ids.choices = [
+        SelectChoice(
+            u.id,
+            f"{u.display_name} ({u.email})" + (" — " + " ".join(places[u.id]) if u.id in places else ""),
+        )
+        for u in candidates
+    ]
     return render_page(
         "cohorts/roster_add.html",
         "candidates" if request.args.get("q") is not None and wants_fragment() else None,
@@ -50,6 +59,7 @@ def _roster_add_page(cohort: Cohort, add_form=None, invite_form=None, preview=No
         add_form=add_form,
         invite_form=invite_form or InviteListForm(),
         preview=preview,
+        elsewhere=elsewhere,
         q=q,
         free=cohort.capacity - roster.enrolled_count(cohort.id),
     )
@@ -79,6 +89,13 @@ def roster_add(cohort_id: int):
             )
             if len(chosen) != len(set(form.user_ids.data)):
                 abort(400)
+            places = roster.other_places(cohort.id, [u.id for u in chosen])
+            if places and request.form.get("confirm") != "yes":
+                # Say so before adding: someone already in another cohort (a make-up, a
+                # retake) may be right, two sessions at the same hour rarely are.
+                names = {u.id: u.display_name for u in chosen}
+                elsewhere = [(names[uid], texts) for uid, texts in places.items()]
+                return _roster_add_page(cohort, add_form=form, elsewhere=elsewhere)
             outcomes = []
             try:
                 for user in chosen:
@@ -87,7 +104,14 @@ def roster_add(cohort_id: int):
                 db.session.rollback()
                 flash(str(error), "error")
                 return redirect_to(url_for("cohorts.roster_add", cohort_id=cohort.id))
-            db.session.commit()
+            for enrollment, user in zip(outcomes, chosen, strict=True):
+                if user.password_hash is None:  # not signed up yet: a fresh invitation names the cohort
+                    continue
+                notify.added_to_cohort(enrollment, user, current_user)
+            for user in chosen:
+                if user.password_hash is None:
+                    send_invitation(user, current_user, cohort)
+            db.session.commit()  # the places, notes, fresh links and their mail: together
             _flash_added(outcomes)
             return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster"))
         return _roster_add_page(cohort, add_form=form, status=422)
@@ -121,17 +145,28 @@ def roster_invite(cohort_id: int):
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = raw.decode("latin-1")
-        form.people.data = text  # so "add only the valid rows" re-sends the same list
+        # So "add only the valid rows" re-sends the same list; control characters are shown as
+        # U+FFFD, and those lines stay refused.
+        form.people.data = inputs.visible(text.replace("\r\n", "\n"))
     if not text.strip():
         form.people.errors.append("Paste some email addresses or choose a CSV file.")
         return _roster_add_page(cohort, invite_form=form, status=422)
-    result = roster.parse_people_list(text, roster.roster_emails(cohort.id))
+    result = roster.screen_accounts(roster.parse_people_list(text, roster.roster_emails(cohort.id)))
     if result.errors and form.add_valid_only.data != "yes":
         return _roster_add_page(cohort, invite_form=form, preview=result, status=422)
-    outcomes, invited = roster.add_people(cohort.id, result.rows, current_user)
-    db.session.commit()
+    try:
+        outcomes, invited = roster.add_people(cohort.id, result.rows, current_user)
+    except roster.RosterError as error:  # an account changed since the list was checked
+        db.session.rollback()
+        form.people.errors.append(str(error))
+        return _roster_add_page(cohort, invite_form=form, status=422)
+    invited_ids = {u.id for u in invited}
+    for enrollment in outcomes:
+        if enrollment.user_id not in invited_ids and enrollment.user.password_hash is not None:
+            notify.added_to_cohort(enrollment, enrollment.user, current_user)
     for user in invited:
-        send_invitation(user, current_user)
+        send_invitation(user, current_user, cohort)
+    db.session.commit()  # the places, the new accounts, their links, notes and mail: together
     _flash_added(outcomes)
     if invited:
         flash(f"{len(invited)} invitation{'s' if len(invited) != 1 else ''} sent.", "info")
@@ -207,7 +242,12 @@ def set_supervisor(cohort_id: int, enrollment_id: int):
     if form.supervisor_id.data:
         supervisor = db.session.get(User, form.supervisor_id.data)
     else:
-        supervisor = people.find_by_email(form.email.data)
+        # By email: a new account is invited as a supervisor; an existing one must already be
+        # an active supervisor (only an admin changes what someone may do).
+        supervisor, problem = people.existing_with_role(form.email.data, Role.SUPERVISOR)
+        if problem:
+            form.email.errors.append(f"{people.normalise_email(form.email.data)} {problem}.")
+            return _enrollment_page(cohort, enrollment, supervisor_form=form, status=422)
         if supervisor is None:
             supervisor = invited = people.create_invited(
                 form.email.data, form.name.data, {Role.SUPERVISOR}, current_user
@@ -218,12 +258,31 @@ def set_supervisor(cohort_id: int, enrollment_id: int):
         db.session.rollback()
         form.email.errors.append(str(error))
         return _enrollment_page(cohort, enrollment, supervisor_form=form, status=422)
-    db.session.commit()
     if invited is not None:
         send_invitation(invited, current_user)
+    db.session.commit()
     flash(
         f"{supervisor.display_name} now supervises {enrollment.user.display_name}"
         + (" (invitation sent)." if invited else "."),
         "success",
     )
     return redirect_to(url_for("cohorts.enrollment", cohort_id=cohort.id, enrollment_id=enrollment.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/roster/<int:enrollment_id>/invite-again")
+@login_required
+def invite_again(cohort_id: int, enrollment_id: int):
+    """A trainee of the cohort who has not signed up yet: a fresh invitation (the earlier
+    link stops working), naming the cohort."""
+    cohort = cohort_for(cohort_id, "manage_cohort")
+    enrollment = _enrollment(cohort, enrollment_id)
+    person = enrollment.user
+    if enrollment.status == EnrollmentStatus.WITHDRAWN.value or person.status != "invited":
+        say_here("invitation", f"{person.display_name} has already signed up: no invitation is needed.", "info")
+    else:
+        send_invitation(person, current_user, cohort)
+        db.session.commit()
+        say_here("invitation", f"A new invitation is on its way to {person.email}. The earlier link no longer works.")
+    return redirect_to(
+        url_for("cohorts.enrollment", cohort_id=cohort.id, enrollment_id=enrollment.id, _anchor="invitation-message")
+    )

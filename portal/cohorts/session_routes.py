@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from portal.authz import can, require, session_of
+from portal.calendar.ics import build as build_calendar
+from portal.cohorts import bp, manage, notify
 from portal.cohorts import handouts as handout_files
-from portal.cohorts import manage
-from portal.cohorts.calendar import build as build_calendar
 from portal.cohorts.forms import SessionForm
-from portal.cohorts.routes import bp
 from portal.cohorts.schedule import local_to_utc
 from portal.extensions import db
 from portal.models import utcnow
-from portal.web import render_page, wants_fragment
+from portal.web import render_page, say_here, wants_fragment
 
 
 def _session_row(session):
@@ -60,17 +59,28 @@ def edit_session(session_id: int):
         if warnings and form.confirm.data != "yes":
             form.confirm.data = "yes"
         else:
+            before = session.starts_at
             changed = manage.reschedule(session, new_start, meeting_url, current_user)
+            told = notify.session_moved(session, before, current_user) if changed and before != new_start else 0
             db.session.commit()
             if changed:
-                flash(
+                say_here(
+                    f"session-{session.id}",
                     f"Week {session.week} moved to {new_start.astimezone(zone):%a %-d %b %Y, %H:%M} "
-                    f"({cohort.time_zone}). Calendars update by themselves.",
-                    "success",
+                    f"({cohort.time_zone}). Calendars update by themselves"
+                    + (
+                        f"; {told} {'person was' if told == 1 else 'people were'} told by mail and on their dashboard."
+                        if told
+                        else "."
+                    ),
                 )
+            else:
+                say_here(f"session-{session.id}", "Nothing changed.", "info")
             if wants_fragment():
                 return _session_row(session)
-            return redirect(url_for("cohorts.show", cohort_id=cohort.id, _anchor=f"session-{session.id}"), code=303)
+            return redirect(
+                url_for("cohorts.show", cohort_id=cohort.id, _anchor=f"session-{session.id}-message"), code=303
+            )
     status = 422 if form.errors else 200
     template = "cohorts/_session_edit.html" if wants_fragment() else "cohorts/session_edit.html"
     return render_page(template, None, status=status, s=session, form=form, warnings=warnings)

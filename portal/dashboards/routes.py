@@ -4,162 +4,229 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func
-from sqlalchemy.orm import joinedload
 
-from portal.authz import role_required
-from portal.cohorts import dyads as dyad_service
+from portal.authz import current_cohort, current_places, require, session_scope
 from portal.cohorts import handouts as handout_files
 from portal.cohorts import roster
-from portal.cohorts.calendar_routes import sessions_for
 from portal.cohorts.schedule import countdown, join_is_open
+from portal.dashboards import bp
 from portal.extensions import db
 from portal.models import (
     Cohort,
     CohortFacilitator,
     CohortSession,
     CohortStatus,
+    Dyad,
+    DyadMember,
     Enrollment,
     EnrollmentStatus,
     Handout,
-    Role,
     Supervision,
+    User,
     utcnow,
 )
-from portal.web import render_page
+from portal.web import render_page, wants_fragment
 
-bp = Blueprint("dashboards", __name__, url_prefix="/dashboard")
+# Dashboards only read: they select the columns their cards show (rows with attributes),
+# not whole objects with every relationship the models load by default.
 
 
 @bp.get("")
 @login_required
 def home():
+    require("own_account")
     role = current_user.primary_role
     if role is None:
         return render_template("dashboards/no_role.html")
     return redirect(url_for(f"dashboards.{role.value}"))
 
 
+def _cohort_rows(where, status):
+    return db.session.execute(
+        db.select(Cohort.id, Cohort.name, Cohort.starts_at, Cohort.capacity, status.label("current"))
+        .where(*where)
+        .order_by(Cohort.starts_at)
+    ).all()
+
+
+def _session_rows(*where, limit=None):
+    """Sessions with their cohort's name and meeting room, in time order."""
+    return db.session.execute(
+        db.select(
+            CohortSession.id,
+            CohortSession.cohort_id,
+            CohortSession.week,
+            CohortSession.starts_at,
+            CohortSession.duration_minutes,
+            func.coalesce(CohortSession.meeting_url, Cohort.meeting_url).label("join_url"),
+            Cohort.name.label("cohort_name"),
+        )
+        .join(Cohort, Cohort.id == CohortSession.cohort_id)
+        .where(*where)
+        .order_by(CohortSession.starts_at)
+        .limit(limit)
+    ).all()
+
+
 @bp.get("/admin")
-@role_required(Role.ADMIN)
+@login_required
 def admin():
+    require("dashboard", "admin")
     now = utcnow()
     status = Cohort.status_expression(now)
     by_status = dict(db.session.execute(db.select(status, func.count(Cohort.id)).group_by(status)).all())
-    cohorts = db.session.execute(
-        db.select(Cohort, status.label("current"))
-        .where(status.in_([CohortStatus.DRAFT.value, CohortStatus.ENROLLING.value, CohortStatus.RUNNING.value]))
-        .order_by(Cohort.starts_at)
-    ).all()
-    upcoming = (
-        db.session.execute(
-            db.select(CohortSession)
-            .options(joinedload(CohortSession.cohort))
-            .where(
-                CohortSession.starts_at >= now - timedelta(hours=2), CohortSession.starts_at < now + timedelta(days=14)
-            )
-            .order_by(CohortSession.starts_at)
-            .limit(50)
-        )
-        .scalars()
-        .all()
+    open_statuses = [CohortStatus.DRAFT.value, CohortStatus.ENROLLING.value, CohortStatus.RUNNING.value]
+    cohorts = _cohort_rows([status.in_(open_statuses)], status)
+    upcoming = _session_rows(
+        CohortSession.starts_at >= now - timedelta(hours=2),
+        CohortSession.starts_at < now + timedelta(days=14),
+        limit=50,
     )
     return render_template(
         "dashboards/admin.html",
         by_status=by_status,
         cohorts=cohorts,
         upcoming=upcoming,
-        counts=roster.counts_by_cohort([c.id for c, _ in cohorts]),
+        counts=roster.counts_by_cohort([c.id for c in cohorts]),
         statuses=list(CohortStatus),
     )
 
 
 @bp.get("/facilitator")
-@role_required(Role.FACILITATOR)
+@login_required
 def facilitator():
+    require("dashboard", "facilitator")
     now = utcnow()
     status = Cohort.status_expression(now)
-    cohorts = db.session.execute(
-        db.select(Cohort, status.label("current"))
-        .join(CohortFacilitator, CohortFacilitator.cohort_id == Cohort.id)
-        .where(CohortFacilitator.user_id == current_user.id, status != CohortStatus.ARCHIVED.value)
-        .order_by(Cohort.starts_at)
-    ).all()
-    this_week = [
-        s for s in sessions_for(current_user) if now - timedelta(hours=2) <= s.starts_at < now + timedelta(days=7)
-    ]
+    mine = db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == current_user.id)
+    cohorts = _cohort_rows([Cohort.id.in_(mine), status != CohortStatus.ARCHIVED.value], status)
+    # The person's sessions (authz.session_scope) in the coming week.
+    this_week = _session_rows(
+        session_scope(current_user),
+        CohortSession.starts_at >= now - timedelta(hours=2),
+        CohortSession.starts_at < now + timedelta(days=7),
+    )
+    join_open = {
+        s.id
+        for s in this_week
+        if s.join_url and join_is_open(s.starts_at, s.starts_at + timedelta(minutes=s.duration_minutes), now)
+    }
     return render_template(
         "dashboards/facilitator.html",
         cohorts=cohorts,
         this_week=this_week,
-        counts=roster.counts_by_cohort([c.id for c, _ in cohorts]),
+        join_open=join_open,
+        counts=roster.counts_by_cohort([c.id for c in cohorts]),
         now=now,
     )
 
 
 @bp.get("/supervisor")
-@role_required(Role.SUPERVISOR)
+@login_required
 def supervisor():
-    links = (
+    require("dashboard", "supervisor")
+    links = sorted(
         db.session.execute(
-            db.select(Supervision)
-            .options(joinedload(Supervision.trainee))
+            db.select(Supervision.trainee_id, User.display_name)
+            .join(User, User.id == Supervision.trainee_id)
             .where(Supervision.supervisor_id == current_user.id, Supervision.ended_at.is_(None))
-        )
-        .scalars()
-        .all()
+        ).all(),
+        key=lambda link: link.display_name,
     )
     trainee_ids = [link.trainee_id for link in links]
-    enrollments: dict[int, list[Enrollment]] = {i: [] for i in trainee_ids}
+    enrollments: dict[int, list] = {i: [] for i in trainee_ids}
     if trainee_ids:
         for e in db.session.execute(
-            db.select(Enrollment)
-            .options(joinedload(Enrollment.cohort))
+            db.select(Enrollment.user_id, Enrollment.status, Cohort.name, Cohort.starts_at, Cohort.ends_at)
+            .join(Cohort, Cohort.id == Enrollment.cohort_id)
             .where(Enrollment.user_id.in_(trainee_ids))
             .order_by(Enrollment.added_at)
-        ).scalars():
+        ):
             enrollments[e.user_id].append(e)
-    links = sorted(links, key=lambda link: link.trainee.display_name)
     return render_template("dashboards/supervisor.html", links=links, enrollments=enrollments, now=utcnow())
 
 
 @bp.get("/trainee")
-@role_required(Role.TRAINEE)
+@login_required
 def trainee():
+    require("dashboard", "trainee")
     now = utcnow()
-    mine = (
-        db.session.execute(
-            db.select(Enrollment)
-            .options(joinedload(Enrollment.cohort))
-            .where(Enrollment.user_id == current_user.id, Enrollment.status != EnrollmentStatus.WITHDRAWN.value)
-            .order_by(Enrollment.added_at.desc())
+    me = current_user.id
+    places = current_places(current_user)
+    enrolled = EnrollmentStatus.ENROLLED.value
+    # Every cohort the person takes part in (a make-up, a retake: two at once), newest first;
+    # `cohort` is the first of them (authz.current_cohort).
+    taking_part = [c for status, c in places if status == enrolled and c.current_status(now) != CohortStatus.ARCHIVED]
+    current = current_cohort(places, now)
+    upcoming = sorted((s for c in taking_part for s in c.sessions if s.ends_at > now), key=lambda s: s.starts_at)
+    next_session = upcoming[0] if upcoming else None
+    context = {
+        "cohort": current,
+        "cohorts": taking_part,
+        "waiting": [c for status, c in places if status == EnrollmentStatus.WAITLISTED.value],
+        "next_session": next_session,
+        "now": now,
+        "countdown": countdown,
+    }
+    if wants_fragment():  # the next-session card refreshing itself
+        # Only the countdown line (and the join button when it appears or goes): the element
+        # that holds a keyboard user's focus is never replaced by the minute's refresh.
+        join_now = bool(
+            next_session and next_session.join_url and join_is_open(next_session.starts_at, next_session.ends_at, now)
         )
-        .scalars()
-        .all()
-    )
-    enrolled = [e for e in mine if e.status == EnrollmentStatus.ENROLLED.value]
-    current = next((e.cohort for e in enrolled if e.cohort.current_status(now) != CohortStatus.ARCHIVED), None)
-    next_session = None
-    handouts: dict[int, list[Handout]] = {}
-    partners = []
-    if current is not None:
-        next_session = next((s for s in current.sessions if s.ends_at > now), None)
-        handouts = handout_files.by_week(current.id)
-        dyad = dyad_service.dyad_of(current.id, current_user.id)
-        partners = [m.user for m in dyad.current_members if m.user_id != current_user.id] if dyad else []
-    supervision = roster.current_supervision(current_user.id)
+        context["join_changed"] = request.args.get("join") != ("1" if join_now else "0")
+        return render_page("dashboards/trainee.html", "countdown", **context)
+    handouts: dict[int, dict[int, list[Handout]]] = {}
+    partners: dict[int, list] = {}
+    if taking_part:
+        ids = [c.id for c in taking_part]
+        handouts = {c.id: handout_files.by_week(c.id) for c in taking_part}
+        my_dyads = db.select(DyadMember.dyad_id).where(DyadMember.user_id == me, DyadMember.left_at.is_(None))
+        for row in db.session.execute(
+            db.select(Dyad.cohort_id, User.display_name, User.email, User.phone, User.shares_contact)
+            .join(DyadMember, DyadMember.user_id == User.id)
+            .join(Dyad, Dyad.id == DyadMember.dyad_id)
+            .where(
+                Dyad.cohort_id.in_(ids),
+                Dyad.dissolved_at.is_(None),
+                Dyad.id.in_(my_dyads),
+                DyadMember.left_at.is_(None),
+                DyadMember.user_id != me,
+            )
+            .order_by(DyadMember.id)
+        ):
+            partners.setdefault(row.cohort_id, []).append(row)
+    supervisor = db.session.execute(
+        db.select(User.display_name, User.email, User.phone, User.shares_contact)
+        .join(Supervision, Supervision.supervisor_id == User.id)
+        .where(Supervision.trainee_id == me, Supervision.ended_at.is_(None))
+    ).first()
     return render_page(
         "dashboards/trainee.html",
         "next_session",
-        cohort=current,
-        waiting=[e for e in mine if e.status == EnrollmentStatus.WAITLISTED.value],
-        next_session=next_session,
+        **context,
         handouts=handouts,
         partners=partners,
-        supervisor=supervision.supervisor if supervision else None,
-        now=now,
-        countdown=countdown,
-        join_is_open=join_is_open,
+        supervisor=supervisor,
     )
+
+
+@bp.get("/trainees/<int:user_id>")
+@login_required
+def progress(user_id: int):
+    """One trainee's progress: their cohorts and places; attendance and competencies fill it
+    as those areas arrive."""
+    from portal.web import get_or_404
+
+    trainee = get_or_404(User, user_id)
+    require("view_trainee_progress", trainee)
+    places = db.session.execute(
+        db.select(Enrollment.status, Cohort.id, Cohort.name, Cohort.starts_at, Cohort.ends_at)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .where(Enrollment.user_id == trainee.id)
+        .order_by(Cohort.starts_at)
+    ).all()
+    return render_template("dashboards/progress.html", trainee=trainee, places=places)

@@ -1,6 +1,43 @@
 """All tables. One module per area; importing this package registers every model."""
 
+# --- attendance ---
+from portal.models.attendance import (
+    Attendance,
+    AttendanceSettings,
+    AttendanceSource,
+    AttendanceStatus,
+    CheckinFailure,
+    CheckinWindow,
+    FeedbackAnswer,
+    FeedbackRequest,
+    MakeupRequest,
+    MakeupStatus,
+)
+from portal.models.assessment import (
+    ChecklistItem,
+    ChecklistTemplate,
+    ChecklistVersion,
+    CompetencyDecision,
+    CompetencyRecord,
+    CompetencyReminder,
+    OralExam,
+    OralExamMark,
+    OralExamResult,
+    ReminderSubscription,
+    WeekSixNotice,
+)
 from portal.models.base import utcnow
+from portal.models.boards import (
+    Board,
+    BoardConsent,
+    BoardKind,
+    BoardSuspension,
+    BoardText,
+    Post,
+    PostReport,
+    PostRevision,
+    Thread,
+)
 from portal.models.cohorts import (
     CalendarFeed,
     Cohort,
@@ -14,6 +51,21 @@ from portal.models.cohorts import (
     Handout,
     Supervision,
 )
+
+# --- exams ---
+from portal.models.exams import (
+    Attempt,
+    AttemptGrant,
+    AttemptItem,
+    AttemptStatus,
+    ExtraTime,
+    Item,
+    ItemStatus,
+    ItemVersion,
+    Offering,
+)
+from portal.models.notices import Notice
+from portal.models.outbox import OutboxMail, PeriodicRun
 from portal.models.people import (
     ROLE_ORDER,
     AuditEvent,
@@ -37,6 +89,9 @@ __all__ = [
     "EnrollmentStatus",
     "Handout",
     "Supervision",
+    "Notice",
+    "OutboxMail",
+    "PeriodicRun",
     "AuditEvent",
     "Invitation",
     "PasswordReset",
@@ -46,4 +101,47 @@ __all__ = [
     "UserRole",
     "UserSession",
     "utcnow",
+    # --- attendance ---
+    "Attendance",
+    "AttendanceSettings",
+    "AttendanceSource",
+    "AttendanceStatus",
+    "CheckinFailure",
+    "CheckinWindow",
+    "FeedbackAnswer",
+    "FeedbackRequest",
+    "MakeupRequest",
+    "MakeupStatus",
+    # --- exams ---
+    "Attempt",
+    "AttemptGrant",
+    "AttemptItem",
+    "AttemptStatus",
+    "ExtraTime",
+    "Item",
+    "ItemStatus",
+    "ItemVersion",
+    "Offering",
+    # --- assessment ---
+    "ChecklistItem",
+    "ChecklistTemplate",
+    "ChecklistVersion",
+    "CompetencyDecision",
+    "CompetencyRecord",
+    "CompetencyReminder",
+    "OralExam",
+    "OralExamMark",
+    "OralExamResult",
+    "ReminderSubscription",
+    "WeekSixNotice",
+    # --- boards ---
+    "Board",
+    "BoardConsent",
+    "BoardKind",
+    "BoardSuspension",
+    "BoardText",
+    "Post",
+    "PostReport",
+    "PostRevision",
+    "Thread",
 ]

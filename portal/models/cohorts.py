@@ -12,7 +12,7 @@ import enum
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, case
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, case, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -172,7 +172,17 @@ class Supervision(db.Model):
     """Who supervises a trainee at work. One open row per trainee; ended rows are history."""
 
     __tablename__ = "supervisions"
-    __table_args__ = (Index("ix_supervisions_supervisor", "supervisor_id", "ended_at"),)
+    __table_args__ = (
+        Index("ix_supervisions_supervisor", "supervisor_id", "ended_at"),
+        # One open supervision per trainee, kept by the database (not only by the code).
+        Index(
+            "uq_supervisions_open_trainee",
+            "trainee_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -196,6 +206,9 @@ class Dyad(db.Model):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dissolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where the pair stands in the cohort's list: the pairs formed by a swap take the places
+    # of the two they replace, so the list keeps its order.
+    place: Mapped[int | None]
 
     members: Mapped[list[DyadMember]] = relationship(back_populates="dyad", lazy="selectin")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -39,14 +40,19 @@ class User(UserMixin, db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     phone: Mapped[str | None] = mapped_column(String(40))
     organisation: Mapped[str | None] = mapped_column(String(160))
+    # The person's own choice: their email and phone shown to their practice partner and
+    # supervisor (and theirs to them). Nothing is shared without it.
+    shares_contact: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Loaded only when asked for: the signed-in person's roles come with their session (one
+    # query, see auth.sessions.load_user); lists that show roles ask with selectinload.
     role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin", foreign_keys="UserRole.user_id"
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id"
     )
 
     # Set by the session loader: the id of the server-side session this request runs in.

@@ -76,7 +76,10 @@ class Console:
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 800})
+    # Reduced motion: Pico's transitions end at once, so axe never measures a colour mid-fade.
+    context = browser.new_context(
+        base_url=live_server, viewport={"width": 390, "height": 800}, reduced_motion="reduce"
+    )
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.console = Console(page)
@@ -86,7 +89,7 @@ def page(browser, live_server):
 
 @pytest.fixture
 def no_js_page(browser, live_server):
-    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    context = browser.new_context(base_url=live_server, java_script_enabled=False, reduced_motion="reduce")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -97,6 +100,11 @@ def axe_violations(page, serious_only=True) -> list[dict]:
     """Run axe-core (from npm) on the page; CDP evaluation is not subject to the page's CSP."""
     if not AXE.exists():
         pytest.fail(f"axe-core missing at {AXE}: run `make setup` (npm ci)")
+    # Let htmx finish: during a request the submit button is dimmed on purpose (opacity 0.7),
+    # which axe would rightly measure as low contrast.
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text())
     result = page.evaluate(

@@ -48,7 +48,8 @@ def test_facilitator_creates_a_cohort_pairs_and_swaps_without_reload(page, make_
     page.get_by_role("button", name="Pair everyone").click()
     page.get_by_text("2 pairs formed (one is a group of three).").wait_for()
     # The button was replaced by the swap: keyboard focus moves to the new pairs section.
-    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'dyads'")
+    # The button was replaced by the swap: keyboard focus moves to the answer, next to it.
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'dyads-message'")
     pairs = page.locator("ol.dyads > li")
 
     def groups():
@@ -59,8 +60,13 @@ def test_facilitator_creates_a_cohort_pairs_and_swaps_without_reload(page, make_
     pair_a, pair_b = before
     person_a, person_b = sorted(pair_a)[0], sorted(pair_b)[0]
 
-    page.get_by_label("Swap", exact=True).select_option(label=person_a)
-    page.get_by_label("with", exact=True).select_option(label=person_b)
+    # Each option says who the person is with now: "Walker 1 (with Walker 3)".
+    page.get_by_label("Swap", exact=True).select_option(
+        page.locator("#first option", has_text=f"{person_a} (").get_attribute("value")
+    )
+    page.get_by_label("with", exact=True).select_option(
+        page.locator("#second option", has_text=f"{person_b} (").get_attribute("value")
+    )
     page.get_by_role("button", name="Swap these two").click()
     page.get_by_text("The two people swapped places.").wait_for()
     assert sorted(groups(), key=len) == sorted(
@@ -119,7 +125,8 @@ def test_the_facilitator_flow_works_without_javascript(no_js_page, make_user):
     page.get_by_label("Start time").fill("11:30")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(COHORT_PAGE)
-    assert "Week 3 moved to" in page.locator("#messages").inner_text()
+    # The answer is at the session that moved (the redirect lands on it).
+    assert "Week 3 moved to" in page.locator(".session .place-message[data-fresh]").inner_text()
     page.get_by_role("button", name="Add trainees").click()
     for n in range(1, 5):
         page.get_by_label(f"Plain {n} (plain{n}@example.org)").check()
@@ -128,9 +135,10 @@ def test_the_facilitator_flow_works_without_javascript(no_js_page, make_user):
     page.get_by_role("button", name="Pair everyone").click()
     page.wait_for_url(COHORT_PAGE)
     assert page.locator("ol.dyads > li").count() == 2
+    page.select_option("#second", page.locator("#first").input_value())
     page.get_by_role("button", name="Swap these two").click()  # the same person twice: refused, explained
     page.wait_for_url(COHORT_PAGE)
-    assert "Choose two different people to swap." in page.locator("#messages").inner_text()
+    assert "Choose two different people to swap." in page.locator("#dyads-message").inner_text()
 
 
 def test_pages_of_the_roster_pass_axe(page, make_user, make_cohort):

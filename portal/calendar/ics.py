@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from portal.inputs import is_safe_link
 from portal.models import CohortSession, utcnow
 
 PRODID = "-//Digital Peer Support Certification//Portal//EN"
@@ -33,7 +34,7 @@ def build(sessions: Iterable[CohortSession], name: str, domain: str) -> bytes:
         event.add("dtend", session.ends_at.astimezone(tz))
         event.add("summary", f"Week {session.week}: {session.title} ({cohort.name})")
         description = session.description
-        if session.join_url:
+        if is_safe_link(session.join_url):  # never a line break into the file
             description = f"Join: {session.join_url}\n\n{description}"
             event.add("url", session.join_url)
             event.add("location", session.join_url)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from portal.extensions import db, limiter
-
-bp = Blueprint("main", __name__)
+from portal.main import bp
 
 
 @bp.get("/")

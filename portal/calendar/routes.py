@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import or_
-from sqlalchemy.orm import joinedload
 
 from portal import audit
-from portal.cohorts.calendar import build
+from portal.authz import require, visible_sessions
+from portal.calendar import bp
+from portal.calendar.ics import build
 from portal.extensions import db, limiter
-from portal.models import CalendarFeed, CohortFacilitator, CohortSession, Enrollment, EnrollmentStatus, User
+from portal.models import CalendarFeed, User
 from portal.web import redirect_to, render_page
-
-bp = Blueprint("calendar", __name__, url_prefix="/calendar")
-
-
-def sessions_for(user: User) -> list[CohortSession]:
-    """Every session the person facilitates or is enrolled in, in time order."""
-    facilitated = db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == user.id)
-    enrolled = db.select(Enrollment.cohort_id).where(
-        Enrollment.user_id == user.id, Enrollment.status == EnrollmentStatus.ENROLLED.value
-    )
-    return list(
-        db.session.execute(
-            db.select(CohortSession)
-            .options(joinedload(CohortSession.cohort))
-            .where(or_(CohortSession.cohort_id.in_(facilitated), CohortSession.cohort_id.in_(enrolled)))
-            .order_by(CohortSession.starts_at)
-        ).scalars()
-    )
 
 
 def _feed_of(user: User) -> CalendarFeed | None:
@@ -41,17 +23,19 @@ def _feed_of(user: User) -> CalendarFeed | None:
 @bp.get("")
 @login_required
 def page():
+    require("own_account")
     feed = _feed_of(current_user)
     url = None
     if feed is not None:
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         url = base + url_for("calendar.feed", token=feed.token)
-    return render_page("cohorts/calendar.html", None, feed=feed, url=url, sessions=sessions_for(current_user))
+    return render_page("cohorts/calendar.html", None, feed=feed, url=url, sessions=visible_sessions(current_user))
 
 
 @bp.post("/link")
 @login_required
 def new_link():
+    require("own_account")
     feed = _feed_of(current_user)
     if feed is None:
         db.session.add(CalendarFeed(user_id=current_user.id, token=secrets.token_urlsafe(32)))
@@ -73,5 +57,5 @@ def feed(token: str):
     user = db.session.get(User, row.user_id)
     if user is None or not user.is_active:
         abort(404)
-    body = build(sessions_for(user), "Peer Support Certification", request.host.split(":")[0])
+    body = build(visible_sessions(user), "Peer Support Certification", request.host.split(":")[0])
     return current_app.response_class(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})

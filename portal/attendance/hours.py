@@ -1,0 +1,141 @@
+"""Hours toward the twelve: per trainee, minutes per week, weeks covered, total hours.
+
+No Flask: `summary(db_session, user_id, cohort_id)` reads what it needs through the SQLAlchemy
+session it is given, and `summarise(rows, rule)` is the pure rule under it. The certification
+issue reads `summary` (one trainee) or `summaries` (a whole cohort, a constant number of
+queries). A week is covered by the trainee's own cohort's session of that week, or by an
+accepted make-up in the same week of another cohort; the better of the two counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+WEEKS = range(1, 7)
+PROGRAMME_MINUTES = 12 * 60
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What counts as a covered week (the admin setting; these are the defaults)."""
+
+    min_minutes: int = 90
+    counted: frozenset[str] = frozenset({"present", "late", "left_early"})
+
+
+@dataclass(frozen=True)
+class Record:
+    """One attendance row as the rule sees it."""
+
+    week: int
+    status: str
+    minutes: int
+    makeup: bool = False  # attended in another cohort
+
+
+@dataclass(frozen=True)
+class Week:
+    week: int
+    minutes: int  # attended (0 when not attended or not counted)
+    status: str | None  # the status of the record that counts, None when nothing is marked
+    covered: bool
+    makeup: bool
+
+
+@dataclass(frozen=True)
+class Summary:
+    weeks: dict[int, Week] = field(default_factory=dict)
+
+    @property
+    def covered_weeks(self) -> list[int]:
+        return [w for w, info in self.weeks.items() if info.covered]
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(info.minutes for info in self.weeks.values())
+
+    @property
+    def total_hours(self) -> float:
+        return round(self.total_minutes / 60, 2)
+
+    @property
+    def all_covered(self) -> bool:
+        return len(self.covered_weeks) == len(WEEKS)
+
+
+def summarise(records: list[Record], rule: Rule = Rule()) -> Summary:
+    """The best record of each week counts: covered first, then more minutes. Minutes count
+    only for statuses the rule counts (excused and absent add nothing)."""
+    weeks = {}
+    for w in WEEKS:
+        best = None
+        for r in (r for r in records if r.week == w):
+            counted = r.status in rule.counted
+            key = (counted and r.minutes >= rule.min_minutes, r.minutes if counted else -1)
+            if best is None or key > best[0]:
+                best = (key, r)
+        if best is None:
+            weeks[w] = Week(w, 0, None, False, False)
+        else:
+            (covered, _), r = best
+            minutes = r.minutes if r.status in rule.counted else 0
+            weeks[w] = Week(w, minutes, r.status, covered, r.makeup)
+    return Summary(weeks)
+
+
+def rule_from_settings(db_session: Session) -> Rule:
+    from portal.models import AttendanceSettings
+
+    row = db_session.get(AttendanceSettings, 1)
+    if row is None:
+        return Rule()
+    counted = frozenset(s for s in row.counted_statuses.split(",") if s and s not in ("absent", "excused"))
+    return Rule(min_minutes=row.min_minutes, counted=counted)
+
+
+def records_for(db_session: Session, cohort_id: int, user_ids: list[int] | None = None) -> dict[int, list[Record]]:
+    """Attendance of the cohort's sessions and accepted make-ups standing in for them, by
+    person: two queries whatever the number of people."""
+    from portal.models import Attendance, CohortSession, MakeupRequest
+
+    own = (
+        select(Attendance.user_id, CohortSession.week, Attendance.status, Attendance.minutes)
+        .join(CohortSession, CohortSession.id == Attendance.session_id)
+        .where(CohortSession.cohort_id == cohort_id)
+    )
+    own_session = aliased(CohortSession)
+    host = aliased(CohortSession)
+    made_up = (
+        select(Attendance.user_id, own_session.week, Attendance.status, Attendance.minutes)
+        .join(MakeupRequest, (MakeupRequest.host_session_id == Attendance.session_id)
+              & (MakeupRequest.user_id == Attendance.user_id))
+        .join(own_session, own_session.id == MakeupRequest.own_session_id)
+        .join(host, host.id == MakeupRequest.host_session_id)
+        .where(own_session.cohort_id == cohort_id, MakeupRequest.status == "accepted", host.week == own_session.week)
+    )
+    if user_ids is not None:
+        own = own.where(Attendance.user_id.in_(user_ids))
+        made_up = made_up.where(Attendance.user_id.in_(user_ids))
+    out: dict[int, list[Record]] = {}
+    for user_id, week, status, minutes in db_session.execute(own):
+        out.setdefault(user_id, []).append(Record(week, status, minutes))
+    for user_id, week, status, minutes in db_session.execute(made_up):
+        out.setdefault(user_id, []).append(Record(week, status, minutes, makeup=True))
+    return out
+
+
+def summary(db_session: Session, user_id: int, cohort_id: int, rule: Rule | None = None) -> Summary:
+    """One trainee's hours in their cohort: minutes per week, weeks covered (own or make-up),
+    total hours. `rule` defaults to the admin setting."""
+    rule = rule or rule_from_settings(db_session)
+    return summarise(records_for(db_session, cohort_id, [user_id]).get(user_id, []), rule)
+
+
+def summaries(db_session: Session, cohort_id: int, user_ids: list[int], rule: Rule | None = None) -> dict[int, Summary]:
+    """Every listed trainee of a cohort at once (the roster): three queries in all."""
+    rule = rule or rule_from_settings(db_session)
+    records = records_for(db_session, cohort_id, user_ids)
+    return {uid: summarise(records.get(uid, []), rule) for uid in user_ids}

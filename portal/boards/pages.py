@@ -1,0 +1,158 @@
+"""What the board pages read: a page of threads and a page of posts by keyset, the count of
+new replies, the moderation queue. A fixed number of queries whatever the size of a board."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import session
+from sqlalchemy import or_
+
+from portal.authz import moderated_boards, shown_posts_clause
+from portal.boards.posting import PAGE_SIZE
+from portal.extensions import db
+from portal.models import Board, Post, PostReport, PostRevision, Thread, User
+
+PINNED_MAX = 20
+
+
+@dataclass
+class ThreadPage:
+    pinned: list
+    threads: list
+    next_before: int | None
+
+
+def thread_page(board: Board, before: int | None) -> ThreadPage:
+    """Pinned threads first (on the first page), then the others by latest activity; `before`
+    is the activity id (Thread.last_post_id) of the last thread already shown."""
+    base = (
+        db.select(
+            Thread.id,
+            Thread.title,
+            Thread.reply_count,
+            Thread.last_post_at,
+            Thread.last_post_id,
+            Thread.pinned,
+            Thread.locked_at,
+            User.display_name.label("author_name"),
+        )
+        .join(User, User.id == Thread.author_id)
+        .where(Thread.board_id == board.id)
+    )
+    pinned = []
+    if before is None:
+        pinned = db.session.execute(
+            base.where(Thread.pinned.is_(True)).order_by(Thread.last_post_id.desc()).limit(PINNED_MAX)
+        ).all()
+    query = base.where(Thread.pinned.is_(False))
+    if before is not None:
+        query = query.where(Thread.last_post_id < before)
+    rows = db.session.execute(query.order_by(Thread.last_post_id.desc()).limit(PAGE_SIZE + 1)).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return ThreadPage(pinned, rows, rows[-1].last_post_id if more else None)
+
+
+@dataclass
+class PostPage:
+    posts: list[Post]
+    revisions: dict[int, list[PostRevision]]
+    last_id: int
+    more: bool
+
+
+def post_page(user, thread: Thread, after: int | None, moderator: bool) -> PostPage:
+    """Posts in order after `after` (a post id), those this person may see."""
+    query = db.select(Post).where(Post.thread_id == thread.id, shown_posts_clause(user, thread.board))
+    if after is not None:
+        query = query.where(Post.id > after)
+    posts = list(db.session.execute(query.order_by(Post.id).limit(PAGE_SIZE + 1)).scalars())
+    more = len(posts) > PAGE_SIZE
+    posts = posts[:PAGE_SIZE]
+    revisions: dict[int, list[PostRevision]] = {}
+    edited = [p.id for p in posts if p.edited_at is not None]
+    if moderator and edited:
+        for rev in db.session.execute(
+            db.select(PostRevision).where(PostRevision.post_id.in_(edited)).order_by(PostRevision.id)
+        ).scalars():
+            revisions.setdefault(rev.post_id, []).append(rev)
+    last_id = posts[-1].id if posts else (after or 0)
+    return PostPage(posts, revisions, last_id, more)
+
+
+def new_reply_count(user, thread: Thread, seen: int) -> int:
+    """Posts by others after `seen` that this person may see."""
+    return db.session.execute(
+        db.select(db.func.count(Post.id)).where(
+            Post.thread_id == thread.id,
+            Post.id > seen,
+            Post.author_id != user.id,
+            shown_posts_clause(user, thread.board),
+        )
+    ).scalar_one()
+
+
+def queue(user) -> list:
+    """Posts with open reports, crisis flags or waiting for approval, on the boards this
+    person moderates (oldest first)."""
+    mine = moderated_boards(user)
+    open_reports = db.select(PostReport.post_id).where(PostReport.resolved_at.is_(None))
+    posts = list(
+        db.session.execute(
+            db.select(Post)
+            .where(
+                Post.board_id.in_(mine),
+                or_(
+                    Post.id.in_(open_reports),
+                    Post.pending.is_(True),
+                    Post.crisis_flagged_at.is_not(None) & Post.crisis_reviewed_at.is_(None),
+                ),
+            )
+            .order_by(Post.id)
+            .limit(200)
+        ).scalars()
+    )
+    reports: dict[int, list] = {}
+    boards: dict[int, str] = {}
+    if posts:
+        for r in db.session.execute(
+            db.select(PostReport.post_id, PostReport.reason, User.display_name)
+            .join(User, User.id == PostReport.reporter_id)
+            .where(PostReport.post_id.in_([p.id for p in posts]), PostReport.resolved_at.is_(None))
+            .order_by(PostReport.id)
+        ):
+            reports.setdefault(r.post_id, []).append(r)
+        boards = {
+            row.id: row.title
+            for row in db.session.execute(
+                db.select(Board.id, Board.title).where(Board.id.in_({p.board_id for p in posts}))
+            )
+        }
+    return [(p, reports.get(p.id, []), boards.get(p.board_id, "")) for p in posts]
+
+
+# --- a message next to the control that was used (kept over the 303 of a plain request) ---------
+
+
+def notice(anchor: str, message: str, kind: str = "success") -> None:
+    session["board_notice"] = [anchor, message, kind]
+
+
+def take_notice() -> tuple[str, str, str] | None:
+    value = session.pop("board_notice", None)
+    return tuple(value) if isinstance(value, list) and len(value) == 3 else None
+
+
+def move_choices(user, thread: Thread) -> list:
+    """Boards this person moderates that a thread may move to (never a pair's board)."""
+    from wtforms import SelectChoice
+
+    from portal.models import BoardKind
+
+    boards = db.session.execute(
+        db.select(Board.id, Board.title)
+        .where(Board.id.in_(moderated_boards(user)), Board.kind != BoardKind.DYAD.value, Board.id != thread.board_id)
+        .order_by(Board.title)
+    ).all()
+    return [SelectChoice(b.id, b.title) for b in boards]

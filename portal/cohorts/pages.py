@@ -1,0 +1,221 @@
+"""What the cohort pages share: finding a cohort for an action, the cohort page's context,
+and the answer after a change on it. Used by the cohort route modules (which never import
+each other)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import case, func
+from wtforms import SelectChoice
+
+from portal.authz import can, require
+from portal.cohorts import dyads as dyad_service
+from portal.cohorts import handouts as handout_files
+from portal.cohorts.curriculum import WEEKS
+from portal.cohorts.forms import HandoutForm, PairForm, SwapForm
+from portal.extensions import db
+from portal.models import Cohort, Dyad, DyadMember, Enrollment, EnrollmentStatus, Role, Supervision, User, utcnow
+from portal.people import people_with_role
+from portal.web import get_or_404, render_page, wants_fragment
+
+
+def cohort_for(cohort_id: int, action: str) -> Cohort:
+    cohort = get_or_404(Cohort, cohort_id)
+    require(action, cohort)
+    return cohort
+
+
+def facilitator_choices() -> list[SelectChoice]:
+    return [SelectChoice(u.id, f"{u.display_name} ({u.email})") for u in people_with_role(Role.FACILITATOR)]
+
+
+def chosen_facilitators(ids: list[int]) -> list[User]:
+    allowed = {u.id: u for u in people_with_role(Role.FACILITATOR)}
+    return [allowed[i] for i in ids if i in allowed]
+
+
+# The blocks of cohorts/show.html that htmx asks for alone (?part=...).
+PARTS = ("roster", "dyads", "schedule")
+
+
+def requested_block() -> str | None:
+    """The block of the cohort page this request renders alone, or None for the whole page."""
+    part = request.args.get("part")
+    return part if part in PARTS and wants_fragment() else None
+
+
+@dataclass
+class PairMember:
+    user_id: int
+    display_name: str
+
+
+@dataclass
+class Pair:
+    id: int
+    current_members: list[PairMember] = field(default_factory=list)
+
+
+def _pairs(cohort_id: int, *, with_member: int | None = None) -> list[Pair]:
+    """The cohort's active dyads with their current members' names, in one query (only
+    those `with_member` is in, when given)."""
+    query = (
+        db.select(Dyad.id, DyadMember.user_id, User.display_name)
+        .outerjoin(DyadMember, (DyadMember.dyad_id == Dyad.id) & DyadMember.left_at.is_(None))
+        .outerjoin(User, User.id == DyadMember.user_id)
+        .where(Dyad.cohort_id == cohort_id, Dyad.dissolved_at.is_(None))
+        .order_by(func.coalesce(Dyad.place, Dyad.id), Dyad.id, DyadMember.id)
+    )
+    if with_member is not None:
+        mine = db.select(DyadMember.dyad_id).where(DyadMember.user_id == with_member, DyadMember.left_at.is_(None))
+        query = query.where(Dyad.id.in_(mine))
+    pairs: dict[int, Pair] = {}
+    for dyad_id, user_id, name in db.session.execute(query):
+        pair = pairs.setdefault(dyad_id, Pair(dyad_id))
+        if user_id is not None:
+            pair.current_members.append(PairMember(user_id, name))
+    return list(pairs.values())
+
+
+# User.status in SQL: the roster reads rows, not whole accounts.
+_ACCOUNT_STATUS = case(
+    (User.deactivated_at.is_not(None), "deactivated"), (User.password_hash.is_(None), "invited"), else_="active"
+)
+
+
+def page_context(cohort: Cohort, block: str | None = None) -> dict:
+    """Everything the cohort page shows, in a fixed number of queries whatever the roster
+    size. The page only reads, so rows carry just the columns it shows. With `block` (the one
+    block an htmx request renders; by default the request's ?part=), only what that block
+    shows is loaded."""
+    block = block or requested_block()
+    wanted = lambda name: block is None or block == name  # noqa: E731
+    manager = can(current_user, "manage_cohort", cohort)
+    # A waitlisted trainee sees the dates and their place, nothing of the people taking part.
+    taking_part = can(current_user, "take_part", cohort)
+    enrollments = []
+    if manager and wanted("roster"):
+        enrollments = db.session.execute(
+            db.select(
+                Enrollment.id,
+                Enrollment.user_id,
+                Enrollment.status,
+                Enrollment.waitlisted_at,
+                Enrollment.withdrawn_at,
+                Enrollment.withdrawn_reason,
+                User.display_name,
+                User.pronouns,
+                User.organisation,
+                _ACCOUNT_STATUS.label("account_status"),
+            )
+            .join(User, User.id == Enrollment.user_id)
+            .where(Enrollment.cohort_id == cohort.id)
+            .order_by(Enrollment.status, Enrollment.waitlisted_at, User.display_name)
+        ).all()
+    enrolled = [e for e in enrollments if e.status == EnrollmentStatus.ENROLLED.value]
+    waitlisted = sorted(
+        (e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED.value), key=lambda e: (e.waitlisted_at, e.id)
+    )
+    withdrawn = [e for e in enrollments if e.status == EnrollmentStatus.WITHDRAWN.value]
+    supervisors = {}
+    if enrollments:
+        supervisors = dict(
+            db.session.execute(
+                db.select(Supervision.trainee_id, User.display_name)
+                .join(User, User.id == Supervision.supervisor_id)
+                .where(
+                    Supervision.trainee_id.in_(db.select(Enrollment.user_id).where(Enrollment.cohort_id == cohort.id)),
+                    Supervision.ended_at.is_(None),
+                )
+            ).all()
+        )
+    dyads = _pairs(cohort.id) if manager and wanted("dyads") else []
+    dyads_need_repair = False
+    if dyads:
+        enrolled_ids = set(
+            db.session.execute(
+                db.select(Enrollment.user_id).where(
+                    Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED.value
+                )
+            ).scalars()
+        )
+        dyads_need_repair = dyad_service.needs_repair(dyads, enrolled_ids)
+    my_dyad = None
+    if taking_part and not manager and block is None:
+        my_dyad = next(iter(_pairs(cohort.id, with_member=current_user.id)), None)
+    handouts = handout_files.by_week(cohort.id) if taking_part and wanted("schedule") else {}
+    # The swap form: everyone in a pair, each with who they are with now; the two selects
+    # start on two people of different pairs.
+    pair_of = {m.user_id: d for d in dyads for m in d.current_members}
+    members = sorted(
+        (
+            (
+                m.user_id,
+                m.display_name
+                + (
+                    f" (with {' and '.join(o.display_name for o in others)})"
+                    if (others := [o for o in d.current_members if o.user_id != m.user_id])
+                    else " (no partner)"
+                ),
+            )
+            for d in dyads
+            for m in d.current_members
+        ),
+        key=lambda x: x[1],
+    )
+    swap_first = members[0][0] if members else None
+    swap_second = next(
+        (uid for uid, _ in members if pair_of[uid] is not pair_of.get(swap_first)), members[-1][0] if members else None
+    )
+    return {
+        "cohort": cohort,
+        "cohort_status": cohort.current_status(),
+        "manager": manager,
+        "taking_part": taking_part,
+        "enrolled": enrolled,
+        "waitlisted": waitlisted,
+        "withdrawn": withdrawn,
+        "supervisors": supervisors,
+        "dyads": dyads,
+        "dyads_need_repair": dyads_need_repair,
+        "my_dyad": my_dyad,
+        "handouts": handouts,
+        "weeks": WEEKS,
+        "pair_form": PairForm(),
+        "swap_form": SwapForm(),
+        "swap_choices": members,
+        "swap_first": swap_first,
+        "swap_second": swap_second,
+        "handout_form": HandoutForm(),
+        "handout_max_bytes": handout_files.MAX_BYTES,
+        "now": utcnow(),
+        "week_span": timedelta(days=7),
+    }
+
+
+def back_to(cohort: Cohort, block: str, anchor: str, **extra):
+    """After a change on the cohort page: the refreshed block for htmx (its message next to
+    the control, see web.say_here), else a 303 to the page at `anchor`, where the message is."""
+    if wants_fragment():
+        return render_page("cohorts/show.html", block, **{**page_context(cohort, block), **extra})
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id, _anchor=anchor), code=303)
+
+
+def confirm_page(*, title: str, text: str, action: str, fields: dict, button: str, back: str, status: int = 200):
+    """ "Are you sure?" without JavaScript: a page with one form that sends the same request
+    again with confirm=yes, and a way back."""
+    return render_page(
+        "cohorts/confirm.html",
+        None,
+        status=status,
+        title=title,
+        text=text,
+        action=action,
+        fields={**fields, "confirm": "yes"},
+        button=button,
+        back=back,
+    )

@@ -1,0 +1,323 @@
+"""Attempts: starting one (the draw), saving answers, submitting (once), closing attempts at
+their deadline, and what a person may do next. Database work, but no Flask requests: routes,
+the job runner and tests call these.
+
+Concurrency:
+* one open attempt per person: a partial unique index; a second start (a double click, two
+  tabs) finds the first one;
+* answers and submission lock the attempt's row (SELECT ... FOR UPDATE on PostgreSQL; SQLite
+  serialises writers), so an answer is either saved before the grading or refused after it;
+* submitting changes the status only where it is still open (UPDATE ... WHERE status='open'):
+  whoever changes it grades; a second submission finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.exams import draw
+from portal.extensions import db
+from portal.models import (
+    Attempt,
+    AttemptGrant,
+    AttemptItem,
+    AttemptStatus,
+    ExtraTime,
+    Item,
+    ItemStatus,
+    ItemVersion,
+    Offering,
+    utcnow,
+)
+
+GRACE = timedelta(seconds=10)  # an answer sent just before the deadline may arrive a little after
+
+
+class Refused(Exception):
+    """The action is not possible now; the message says why, for the person."""
+
+
+def pool() -> list[draw.Candidate]:
+    """The active items' current versions, as candidates for a draw (one query)."""
+    rows = db.session.execute(
+        db.select(ItemVersion.id, ItemVersion.week, ItemVersion.competency)
+        .join(Item, Item.current_version_id == ItemVersion.id)
+        .where(Item.status == ItemStatus.ACTIVE.value)
+    ).all()
+    return [draw.Candidate(*row) for row in rows]
+
+
+def bank_shortfall(blueprint: list[int], required: list[int]) -> list[str]:
+    return draw.shortfall(blueprint, required, pool())
+
+
+@dataclass
+class Standing:
+    """Where a person stands in an offering."""
+
+    used: int
+    allowed: int
+    open_attempt: Attempt | None
+    last: Attempt | None
+    next_start: datetime | None  # when the wait after the last attempt ends
+    reason: str | None  # why they cannot start now (None: they can)
+
+
+def standing(user_id: int, offering: Offering, now: datetime | None = None) -> Standing:
+    now = now or utcnow()
+    attempts = list(
+        db.session.execute(
+            db.select(Attempt)
+            .where(Attempt.user_id == user_id, Attempt.offering_id == offering.id)
+            .order_by(Attempt.number)
+        ).scalars()
+    )
+    grants = db.session.scalar(
+        db.select(func.count(AttemptGrant.id)).where(
+            AttemptGrant.user_id == user_id, AttemptGrant.offering_id == offering.id
+        )
+    )
+    allowed = offering.attempts_allowed + (grants or 0)
+    open_attempt = next((a for a in attempts if a.is_open), None)
+    last = attempts[-1] if attempts else None
+    next_start = None
+    reason = None
+    if last is not None and last.submitted_at is not None and offering.wait_hours:
+        next_start = last.submitted_at + timedelta(hours=offering.wait_hours)
+    if open_attempt is not None:
+        reason = None
+    elif not offering.is_open(now):
+        reason = "The test is not open now." if now < offering.opens_at else "The test window has closed."
+    elif len(attempts) >= allowed:
+        reason = f"You have used your {allowed} attempt{'s' if allowed != 1 else ''}."
+    elif next_start is not None and now < next_start:
+        reason = f"You can start your next attempt from {next_start:%Y-%m-%d %H:%M} UTC."
+    elif any(a.passed for a in attempts):
+        reason = "You have passed the test."
+    return Standing(len(attempts), allowed, open_attempt, last, next_start, reason)
+
+
+def start(user_id: int, offering: Offering, now: datetime | None = None, rng: random.Random | None = None) -> Attempt:
+    """Start an attempt, or return the person's open one. Raises Refused with the reason."""
+    now = now or utcnow()
+    existing = open_attempt_of(user_id)
+    if existing is not None:
+        if close_if_due(existing, now):
+            db.session.commit()
+        else:
+            if existing.offering_id != offering.id:
+                raise Refused("You have another test open: finish it first.")
+            return existing
+    where = standing(user_id, offering, now)
+    if where.reason:
+        raise Refused(where.reason)
+    rng = rng or random.SystemRandom()
+    chosen = draw.draw(offering.blueprint, offering.required_competencies or [], pool(), rng)
+    if chosen is None:
+        raise Refused("The test cannot be drawn from the item bank now: tell your facilitator.")
+    versions = {
+        v.id: v
+        for v in db.session.execute(db.select(ItemVersion).where(ItemVersion.id.in_([c.id for c in chosen]))).scalars()
+    }
+    deadline = None
+    if offering.time_limit_minutes:
+        extra = db.session.scalar(
+            db.select(ExtraTime.minutes).where(ExtraTime.offering_id == offering.id, ExtraTime.user_id == user_id)
+        )
+        deadline = now + timedelta(minutes=offering.time_limit_minutes + (extra or 0))
+    attempt = Attempt(
+        offering_id=offering.id,
+        user_id=user_id,
+        number=where.used + 1,
+        status=AttemptStatus.OPEN.value,
+        started_at=now,
+        deadline=deadline,
+        item_count=len(chosen),
+    )
+    db.session.add(attempt)
+    try:
+        db.session.flush()
+        db.session.add_all(
+            AttemptItem(
+                attempt_id=attempt.id,
+                position=i,
+                item_version_id=c.id,
+                option_order=draw.shuffle_options(len(versions[c.id].options), rng),
+            )
+            for i, c in enumerate(chosen, start=1)
+        )
+        db.session.commit()
+    except IntegrityError:  # another request started one at the same moment: use that one
+        db.session.rollback()
+        existing = open_attempt_of(user_id)
+        if existing is None:
+            raise Refused("Your attempt could not be started: try again.") from None
+        return existing
+    return attempt
+
+
+def open_attempt_of(user_id: int) -> Attempt | None:
+    return db.session.execute(
+        db.select(Attempt).where(Attempt.user_id == user_id, Attempt.status == AttemptStatus.OPEN.value)
+    ).scalar_one_or_none()
+
+
+def due(attempt: Attempt, now: datetime) -> bool:
+    """Past its deadline (and the grace), or its window has closed."""
+    if not attempt.is_open:
+        return False
+    if attempt.deadline is not None and now >= attempt.deadline + GRACE:
+        return True
+    offering = attempt.offering
+    end = min(offering.closes_at, offering.closed_early_at) if offering.closed_early_at else offering.closes_at
+    return now >= end + GRACE
+
+
+def close_if_due(attempt: Attempt, now: datetime | None = None) -> bool:
+    """Submit an attempt read after its deadline, with what was saved. True when it did."""
+    now = now or utcnow()
+    if due(attempt, now):
+        return submit(attempt, by="deadline", now=now)
+    return False
+
+
+def _lock(attempt_id: int) -> Attempt | None:
+    """The attempt's row, locked for this transaction (PostgreSQL); re-read, not cached."""
+    return db.session.execute(
+        db.select(Attempt).where(Attempt.id == attempt_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def save_answers(
+    attempt: Attempt, answers: dict[int, int | None], flags: dict[int, bool], now: datetime | None = None
+) -> int:
+    """Save answers {attempt item id: shown option position (0-based) or None} and flags.
+    Raises Refused when the attempt is no longer open or past its deadline; KeyError for an
+    item that is not one of this attempt's. Returns how many rows changed."""
+    now = now or utcnow()
+    locked = _lock(attempt.id)
+    if locked is None or not locked.is_open:
+        raise Refused("This attempt has been submitted: answers can no longer change.")
+    if locked.deadline is not None and now > locked.deadline + GRACE:
+        raise Refused("Time is up: answers after the deadline are not saved.")
+    ids = set(answers) | set(flags)
+    rows = {
+        ai.id: ai
+        for ai in db.session.execute(
+            db.select(AttemptItem).where(AttemptItem.attempt_id == attempt.id, AttemptItem.id.in_(ids))
+        ).scalars()
+    }
+    if set(rows) != ids:
+        raise KeyError("not an item of this attempt")
+    changed = 0
+    for item_id, shown in answers.items():
+        row = rows[item_id]
+        chosen = None if shown is None else row.option_order[shown] if 0 <= shown < len(row.option_order) else -1
+        if chosen == -1:
+            raise KeyError("no such option")
+        if row.chosen != chosen:
+            row.chosen = chosen
+            row.answered_at = now
+            changed += 1
+    for item_id, flagged in flags.items():
+        if rows[item_id].flagged != flagged:
+            rows[item_id].flagged = flagged
+            changed += 1
+    db.session.commit()
+    return changed
+
+
+def submit(attempt: Attempt, by: str = "trainee", now: datetime | None = None) -> bool:
+    """Submit and grade, once. True when this call graded it; False when it was already
+    submitted (a second click, another tab, the job runner)."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.OPEN.value)
+        .values(status=AttemptStatus.SUBMITTED.value, submitted_at=now, submitted_by=by)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(attempt)
+        return False
+    rows = db.session.execute(
+        db.select(AttemptItem, ItemVersion.options)
+        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+        .where(AttemptItem.attempt_id == attempt.id)
+    ).all()
+    correct = 0
+    for row, options in rows:
+        right = row.chosen is not None and bool(options[row.chosen].get("correct"))
+        row.correct = right
+        correct += right
+    offering = db.session.get(Offering, attempt.offering_id)
+    db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id)
+        .values(correct=correct, passed=100 * correct >= offering.pass_percent * attempt.item_count)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(attempt)
+    return True
+
+
+def close_due_attempts(now: datetime | None = None) -> int:
+    """The job runner's sweep: submit every open attempt past its deadline or window."""
+    now = now or utcnow()
+    candidates = (
+        db.session.execute(
+            db.select(Attempt.id)
+            .join(Offering, Offering.id == Attempt.offering_id)
+            .where(Attempt.status == AttemptStatus.OPEN.value)
+            .where(
+                (Attempt.deadline <= now - GRACE)
+                | (Offering.closes_at <= now - GRACE)
+                | (Offering.closed_early_at <= now - GRACE)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    closed = 0
+    for attempt_id in candidates:
+        attempt = db.session.get(Attempt, attempt_id)
+        if attempt is not None and close_if_due(attempt, now):
+            closed += 1
+    return closed
+
+
+def breakdown(attempt: Attempt) -> dict[str, dict[int, tuple[int, int]]]:
+    """Right / shown per week and per competency (of the versions shown)."""
+    rows = db.session.execute(
+        db.select(AttemptItem.correct, ItemVersion.week, ItemVersion.competency)
+        .join(ItemVersion, ItemVersion.id == AttemptItem.item_version_id)
+        .where(AttemptItem.attempt_id == attempt.id)
+    ).all()
+    weeks: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    competencies: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for right, week, competency in rows:
+        for table, key in ((weeks, week), (competencies, competency)):
+            table[key][0] += bool(right)
+            table[key][1] += 1
+    return {
+        "weeks": {k: tuple(v) for k, v in sorted(weeks.items())},
+        "competencies": {k: tuple(v) for k, v in sorted(competencies.items())},
+    }
+
+
+def review_open(attempt: Attempt, now: datetime | None = None) -> bool:
+    """Missed items with rationales: at once when the facilitator chose so, else once the
+    window has closed."""
+    now = now or utcnow()
+    if attempt.is_open:
+        return False
+    offering = attempt.offering
+    return offering.review_at_once or now >= offering.closes_at

@@ -1,0 +1,510 @@
+"""Boards: the sanitizer against known XSS payloads in the rendered page, who sees what (by URL
+and in every list), hidden posts, withdrawal, deactivation and suspension on the next request,
+crisis phrases, rate limits, links from new accounts, the new-reply poll, query counts."""
+
+from __future__ import annotations
+
+import re
+
+from portal.extensions import db
+from portal.models import AuditEvent, Board, BoardSuspension, OutboxMail, Post, PostReport, Thread, User, utcnow
+from tests.factories import AuthActions, text_of
+from tests.world import World
+
+
+def client_as(app, world, principal):
+    client = app.test_client()
+    AuthActions(client, app).login_as(world.people[principal])
+    return client
+
+
+# --- the sanitizer, through the page ----------------------------------------------------------
+
+XSS = [
+    "<script>alert(1)</script>",
+    "<ScRiPt src=//evil.example/x.js></ScRiPt>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="javascript:alert(1)">x</a>',
+    "[click](javascript:alert(1))",
+    "[click](JaVaScRiPt:alert(1))",
+    "[click](&#106;avascript:alert(1))",
+    "[click](&#x6A;&#x61;vascript:alert(1))",
+    "[click](java\tscript:alert(1))",
+    "[click](  javascript:alert(1))",
+    "[click](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[click](DATA:text/html,<script>alert(1)</script>)",
+    "[click](vbscript:msgbox(1))",
+    "![img](https://evil.example/track.png)",
+    '![x](x" onerror="alert(1))',
+    "![x](javascript:alert(1))",
+    "<svg onload=alert(1)><circle r=1></svg>",
+    "<svg><script>alert(1)</script></svg>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<iframe src="javascript:alert(1)"></iframe>',
+    "<object data=javascript:alert(1)>",
+    "<embed src=javascript:alert(1)>",
+    '<form action="javascript:alert(1)"><button>go</button></form>',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "<details open ontoggle=alert(1)>",
+    "<body onload=alert(1)>",
+    '<a href="#" onclick="alert(1)">x</a>',
+    "<<script>script>alert(1)<</script>/script>",
+    "<scr<script>ipt>alert(1)</scr</script>ipt>",
+    "<img src=x onerror=alert(1)//",
+    '"><script>alert(1)</script>',
+    "<a href='jav&#x09;ascript:alert(1)'>x</a>",
+    '<button hx-get="/logout" hx-trigger="load">x</button>',
+    '<div hx-post="/boards/settings" hx-trigger="load" data-hx-get="/admin">x</div>',
+    '<a href="/x" hx-get="/admin/users" hx-target="body">x</a>',
+    '[x](/logout "title" hx-post="/logout")',
+    "<meta http-equiv=refresh content=0;url=javascript:alert(1)>",
+    "<base href=//evil.example/>",
+    "<link rel=stylesheet href=//evil.example/x.css>",
+    "<style>*{display:none}</style>",
+    "<template><script>alert(1)</script></template>",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+    "[a](<javascript:alert(1)>)",
+    "<javascript:alert(1)>",
+    "[ref]\n\n[ref]: javascript:alert(1)",
+    "`<script>` is code, and so is ```<img onerror=alert(1)>```",
+]
+
+# What the rendered post may hold: these tags, these attributes, links only to these schemes.
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "u",
+    "s",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "sub",
+    "sup",
+    "div",
+}
+ALLOWED_ATTRS = {"href", "title", "rel", "start", "class", "hx-disable"}
+
+
+def markup_problems(fragment: str) -> list[str]:
+    """Every tag, attribute and link of the rendered fragment that is not allowed (escaped text
+    like `&lt;script&gt;` is text, not markup, and is fine)."""
+    from html.parser import HTMLParser
+    from urllib.parse import urlsplit
+
+    problems = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag not in ALLOWED_TAGS:
+                problems.append(f"tag <{tag}>")
+            for name, value in attrs:
+                if name not in ALLOWED_ATTRS:
+                    problems.append(f"attribute {name}")
+                if name == "href":
+                    scheme = urlsplit((value or "").strip()).scheme.lower()
+                    if scheme not in {"", "http", "https", "mailto"}:
+                        problems.append(f"link {value}")
+
+    Parser(convert_charrefs=True).feed(fragment)
+    return problems
+
+
+def _post_html(html: str, post_id: int) -> str:
+    start = html.index(f'id="post-{post_id}"')
+    content = html.index('class="user-content"', start)
+    return html[content : html.index("</div>", content)]
+
+
+def test_no_xss_payload_survives_in_the_thread_page(app):
+    world = World.fresh(app)
+    client = client_as(app, world, "trainee_in")
+    thread = f"/threads/{world.thread_id}"
+    for payload in XSS:
+        with app.app_context():
+            post = Post(
+                thread_id=world.thread_id,
+                board_id=world.board_in,
+                author_id=world.people["dual_role"].id,
+                body=payload,
+                body_html=str(__import__("portal.markup", fromlist=["x"]).render_markdown(payload)),
+            )
+            db.session.add(post)
+            db.session.commit()
+            post_id = post.id
+        html = client.get(f"{thread}?after={post_id - 1}").get_data(as_text=True)
+        rendered = _post_html(html, post_id)
+        assert not markup_problems("<div " + rendered + "</div>"), f"{payload!r} rendered as {rendered!r}"
+    # the post's container tells htmx to ignore whatever is inside
+    assert 'class="user-content" hx-disable' in html
+
+
+def test_posting_through_the_form_renders_through_the_sanitizer(app):
+    world = World.fresh(app)
+    client = client_as(app, world, "trainee_in")
+    body = '**bold** <script>alert(1)</script> [ok](https://example.org) <b onclick="x()">b</b>'
+    response = client.post(f"/threads/{world.thread_id}/reply", data={"body": body})
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<strong>bold</strong>" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert 'rel="noopener noreferrer nofollow"' in html or "nofollow" in html
+    with app.app_context():
+        post_id = db.session.execute(db.select(db.func.max(Post.id))).scalar_one()
+    assert not markup_problems("<div " + _post_html(html, post_id) + "</div>")
+
+
+# --- who sees what --------------------------------------------------------------------------
+
+
+def test_a_trainee_never_sees_another_cohorts_board_thread_post_or_dyad_thread(app):
+    world = World.fresh(app)
+    client = client_as(app, world, "trainee_in")
+    for url in (
+        f"/boards/{world.board_out}",
+        f"/boards/{world.board_out}/new",
+        f"/threads/{world.other_thread_id}",
+        f"/threads/{world.other_thread_id}/new-replies?seen=0",
+        f"/threads/{world.other_dyad_thread_id}",
+        f"/posts/{world.other_post_id}/edit",
+    ):
+        assert client.get(url).status_code == 404, url
+    for url in (f"/posts/{world.other_post_id}/report", f"/threads/{world.other_thread_id}/reply"):
+        assert client.post(url, data={"reason": "spam", "body": "hi"}).status_code == 404, url
+    for url in ("/boards", f"/boards/{world.board_in}", f"/threads/{world.thread_id}", f"/boards/{world.community}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = text_of(response)
+        for secret in ("Cohort Out", "Out pair", "Pair words", "Our own words"):
+            assert secret not in page, f"{secret} on {url}"
+    # Their own pair's board: yes; another pair of their own cohort: no.
+    assert client.get(f"/threads/{world.dyad_thread_id}").status_code == 200
+    other = client_as(app, world, "dual_role")
+    assert other.get(f"/threads/{world.dyad_thread_id}").status_code == 404
+    assert "Our practice" not in text_of(other.get("/boards"))
+    # The cohort's facilitators read the pair's thread; the other cohort's do not; admins do not.
+    assert client_as(app, world, "facilitator_in").get(f"/threads/{world.dyad_thread_id}").status_code == 200
+    assert client_as(app, world, "facilitator_out").get(f"/threads/{world.dyad_thread_id}").status_code == 404
+    assert client_as(app, world, "admin").get(f"/threads/{world.dyad_thread_id}").status_code == 404
+
+
+def test_waitlisted_withdrawn_and_supervisors_see_no_cohort_board(app):
+    world = World.fresh(app)
+    for principal in ("trainee_waitlisted", "trainee_withdrawn", "supervisor_in"):
+        client = client_as(app, world, principal)
+        assert client.get(f"/boards/{world.board_in}").status_code in (403, 404), principal
+        assert client.get(f"/threads/{world.thread_id}").status_code == 404, principal
+        assert "Week one thoughts" not in client.get("/boards").get_data(as_text=True)
+
+
+def test_hidden_posts_vanish_for_everyone_but_moderators_and_the_author(app):
+    world = World.fresh(app)
+    facilitator = client_as(app, world, "facilitator_in")
+    response = facilitator.post(f"/posts/{world.peer_post_id}/hide", data={"reason": "Not kind to others"})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Post, world.peer_post_id).hidden_at is not None
+        assert (
+            db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "board.post_hidden"))
+            .scalar_one()
+            .subject_id
+            == world.peer_post_id
+        )
+        assert (
+            db.session.execute(
+                db.select(PostReport.resolved_at).where(PostReport.post_id == world.peer_post_id)
+            ).scalar_one()
+            is not None
+        )
+    url = f"/threads/{world.thread_id}"
+    assert "Hello back." not in text_of(client_as(app, world, "trainee_in").get(url))
+    assert "Hello back." not in text_of(client_as(app, world, "dual_role").get(url))
+    assert "Hello back." in text_of(facilitator.get(url))
+    assert "Hello back." in text_of(client_as(app, world, "admin").get(url))
+    author = app.test_client()
+    AuthActions(author, app).login_as(world.peers_in[0])
+    page = text_of(author.get(url))
+    assert "Hello back." in page and "Hidden by a moderator" in page and "Not kind to others" in page
+    # the new-reply poll does not count it either
+    assert client_as(app, world, "trainee_in").get(f"{url}/new-replies?seen={world.post_id}").status_code == 204
+
+
+def test_withdrawal_deactivation_and_suspension_take_effect_on_the_next_request(app):
+    from portal import people as accounts
+    from portal.cohorts import roster
+    from portal.models import Enrollment
+
+    world = World.fresh(app)
+    url = f"/threads/{world.thread_id}"
+    trainee, dual = client_as(app, world, "trainee_in"), client_as(app, world, "dual_role")
+    peer = app.test_client()
+    AuthActions(peer, app).login_as(world.peers_in[1])
+    for client in (trainee, dual, peer):
+        assert client.get(url).status_code == 200
+    with app.app_context():
+        admin = db.session.get(User, world.people["admin"].id)
+        enrollment = db.session.execute(
+            db.select(Enrollment).where(
+                Enrollment.cohort_id == world.cohort.id, Enrollment.user_id == world.people["trainee_in"].id
+            )
+        ).scalar_one()
+        roster.withdraw(enrollment, "Left", admin)
+        accounts.deactivate(db.session.get(User, world.people["dual_role"].id), admin, "left")
+        db.session.commit()
+    assert trainee.get(url).status_code == 404
+    assert trainee.get(f"/threads/{world.dyad_thread_id}").status_code == 404  # the pair's thread too
+    assert "Week one thoughts" not in trainee.get("/boards").get_data(as_text=True)
+    assert dual.get(url).status_code in (302, 303, 401)
+    # suspension, through the moderator's form
+    facilitator = client_as(app, world, "facilitator_in")
+    response = facilitator.post(
+        f"/boards/{world.board_in}/suspend",
+        data={"user_id": str(world.peers_in[1].id), "days": "7", "reason": "Cooling off"},
+    )
+    assert response.status_code == 303
+    assert peer.get(url).status_code == 404
+    assert peer.post(f"{url}/reply", data={"body": "still here?"}).status_code == 404
+    assert "Week one thoughts" not in peer.get("/boards").get_data(as_text=True)
+    assert peer.get(f"/boards/{world.community}").status_code == 200  # only that board
+    with app.app_context():
+        assert db.session.execute(db.select(BoardSuspension)).scalar_one().user_id == world.peers_in[1].id
+        assert db.session.execute(db.select(AuditEvent.id).where(AuditEvent.action == "board.user_suspended")).first()
+
+
+def test_a_facilitator_cannot_suspend_someone_of_another_cohort(app):
+    world = World.fresh(app)
+    facilitator = client_as(app, world, "facilitator_in")
+    facilitator.post(
+        f"/boards/{world.board_in}/suspend",
+        data={"user_id": str(world.people["trainee_out"].id), "days": "7", "reason": "Nope"},
+    )
+    with app.app_context():
+        assert db.session.execute(db.select(BoardSuspension.id)).first() is None
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def test_crisis_phrase_flags_the_post_mails_moderators_and_shows_resources(app):
+    world = World.fresh(app)
+    client = client_as(app, world, "trainee_in")
+    response = client.post(f"/threads/{world.thread_id}/reply", data={"body": "Some days I want to DIE, honestly."})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"])
+    assert "988" in text_of(page) and "You are not alone" in text_of(page)
+    with app.app_context():
+        post = db.session.execute(db.select(Post).order_by(Post.id.desc()).limit(1)).scalar_one()
+        assert post.crisis_flagged_at is not None and not post.pending and post.hidden_at is None
+        mailed = set(db.session.execute(db.select(OutboxMail.to_address)).scalars())
+        assert mailed == {world.people["facilitator_in"].email, world.people["co_facilitator"].email}
+        body = db.session.execute(db.select(OutboxMail.body)).scalars().first()
+        assert "want to" not in body.lower(), "the mail never carries the post's words"
+    # the post is there for the others, and in the facilitator's queue
+    assert "want to DIE" in text_of(client_as(app, world, "dual_role").get(f"/threads/{world.thread_id}"))
+    assert "Crisis phrase" in text_of(client_as(app, world, "facilitator_in").get("/boards/moderation"))
+    # through htmx: the resources in the reply section at once
+    hx = {"HX-Request": "true"}
+    fragment = client.post(
+        f"/threads/{world.thread_id}/reply", data={"body": "thinking about suicide", "seen": "0"}, headers=hx
+    )
+    assert fragment.status_code == 200 and "988" in fragment.get_data(as_text=True)
+
+
+def test_a_new_accounts_post_with_a_link_waits_for_approval(app):
+    world = World.fresh(app)
+    client = client_as(app, world, "dual_role")
+    client.post(f"/threads/{world.thread_id}/reply", data={"body": "See https://example.org/deal"})
+    url = f"/threads/{world.thread_id}"
+    assert "example.org/deal" in text_of(client.get(url))  # the author sees it, marked waiting
+    assert "Waiting for a moderator" in text_of(client.get(url))
+    assert "example.org/deal" not in text_of(client_as(app, world, "trainee_in").get(url))
+    with app.app_context():
+        post_id = db.session.execute(db.select(Post.id).where(Post.pending.is_(True))).scalar_one()
+    facilitator = client_as(app, world, "facilitator_in")
+    assert "Waiting for approval" in text_of(facilitator.get("/boards/moderation"))
+    facilitator.post(f"/posts/{post_id}/moderate", data={"action": "approve"})
+    assert "example.org/deal" in text_of(client_as(app, world, "trainee_in").get(url))
+
+
+def test_rate_limit_keeps_the_text_and_says_why(app):
+    from portal.boards.posting import RATE_LIMIT
+
+    world = World.fresh(app)
+    client = client_as(app, world, "trainee_in")
+    with app.app_context():  # trainee_in's posts in the world count too
+        already = db.session.execute(
+            db.select(db.func.count(Post.id)).where(Post.author_id == world.people["trainee_in"].id)
+        ).scalar_one()
+    for n in range(RATE_LIMIT - already):
+        assert client.post(f"/threads/{world.thread_id}/reply", data={"body": f"reply {n}"}).status_code == 303
+    refused = client.post(f"/threads/{world.thread_id}/reply", data={"body": "one more thing"})
+    assert refused.status_code == 422
+    assert "Please wait a few minutes" in text_of(refused) and "one more thing" in refused.get_data(as_text=True)
+
+
+def test_locked_threads_take_no_replies_and_pinned_come_first(app):
+    world = World.fresh(app)
+    facilitator = client_as(app, world, "facilitator_in")
+    facilitator.post(f"/threads/{world.thread_id}/moderate", data={"action": "lock"})
+    trainee = client_as(app, world, "trainee_in")
+    assert trainee.post(f"/threads/{world.thread_id}/reply", data={"body": "hi"}).status_code == 403
+    assert "locked" in text_of(trainee.get(f"/threads/{world.thread_id}"))
+    # a second thread is more recent, but the pinned one comes first
+    trainee.post(f"/boards/{world.board_in}/new", data={"title": "Newer thread", "body": "new"})
+    page = text_of(trainee.get(f"/boards/{world.board_in}"))
+    assert page.index("Newer thread") < page.index("Week one thoughts")
+    facilitator.post(f"/threads/{world.thread_id}/moderate", data={"action": "pin"})
+    page = text_of(trainee.get(f"/boards/{world.board_in}"))
+    assert page.index("Week one thoughts") < page.index("Newer thread")
+
+
+def test_edit_keeps_history_for_moderators_and_remove_leaves_a_note(app):
+    world = World.fresh(app)
+    trainee = client_as(app, world, "trainee_in")
+    assert trainee.post(f"/posts/{world.post_id}/edit", data={"body": "Hello, edited."}).status_code == 303
+    url = f"/threads/{world.thread_id}"
+    assert "edited" in text_of(trainee.get(url)) and "Hello, edited." in text_of(trainee.get(url))
+    assert "Earlier versions" not in text_of(trainee.get(url))
+    assert "Earlier versions (1)" in text_of(client_as(app, world, "facilitator_in").get(url))
+    assert (
+        client_as(app, world, "dual_role").post(f"/posts/{world.post_id}/edit", data={"body": "x"}).status_code == 403
+    )
+    trainee.post(f"/posts/{world.post_id}/remove")
+    page = text_of(client_as(app, world, "dual_role").get(url))
+    assert "Removed by the author." in page and "Hello, edited." not in page
+
+
+def test_first_post_needs_the_guidelines_accepted(app, make_user, make_cohort):
+    trainee = make_user()
+    make_cohort(trainees=[trainee, make_user()])
+    client = app.test_client()
+    AuthActions(client, app).login_as(trainee)
+    with app.app_context():
+        board_id = db.session.execute(db.select(Board.id).where(Board.kind == "cohort")).scalar_one()
+    response = client.get(f"/boards/{board_id}/new")
+    assert response.status_code == 303 and "/boards/guidelines" in response.headers["Location"]
+    refused = client.post(f"/boards/guidelines?next=/boards/{board_id}/new", data={})
+    assert refused.status_code == 422 and "Tick the box" in text_of(refused)
+    accepted = client.post(f"/boards/guidelines?next=/boards/{board_id}/new", data={"accept": "y"})
+    assert accepted.headers["Location"].endswith(f"/boards/{board_id}/new")
+    assert client.get(f"/boards/{board_id}/new").status_code == 200
+
+
+def test_new_reply_poll_answers_204_until_someone_else_posts(app):
+    world = World.fresh(app)
+    reader, writer = client_as(app, world, "dual_role"), client_as(app, world, "trainee_in")
+    poll = f"/threads/{world.thread_id}/new-replies?seen={world.peer_post_id}"
+    assert reader.get(poll).status_code == 204
+    writer.post(f"/threads/{world.thread_id}/reply", data={"body": "Anyone here?"})
+    response = reader.get(poll)
+    assert response.status_code == 200 and "1 new reply" in text_of(response)
+    assert writer.get(poll).status_code == 204  # one's own post is not news
+
+
+def test_keyset_pagination_of_posts_and_threads(app):
+    world = World.fresh(app)
+    with app.app_context():
+        thread = db.session.get(Thread, world.thread_id)
+        for n in range(45):
+            db.session.add(
+                Post(
+                    thread_id=thread.id,
+                    board_id=thread.board_id,
+                    author_id=world.people["trainee_in"].id,
+                    body=f"number {n}",
+                    body_html=f"<p>number {n}</p>",
+                )
+            )
+        for n in range(25):
+            db.session.add(
+                Thread(
+                    board_id=world.board_in,
+                    title=f"Topic {n:02d}",
+                    author_id=world.people["dual_role"].id,
+                    last_post_id=10_000 + n,
+                )
+            )
+        db.session.commit()
+    client = client_as(app, world, "trainee_in")
+    first = client.get(f"/threads/{world.thread_id}")
+    assert "Load more posts" in text_of(first) and "number 17" in text_of(first) and "number 18" not in text_of(first)
+    more = re.search(r'href="(/threads/\d+\?after=\d+)"', first.get_data(as_text=True).split("more-posts")[1]).group(1)
+    second = client.get(more.replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert "number 18" in text_of(second) and "number 17" not in text_of(second)
+    board_page = client.get(f"/boards/{world.board_in}")
+    assert "Topic 24" in text_of(board_page) and "Load more threads" in text_of(board_page)
+    link = re.search(r'href="(/boards/\d+\?before=\d+)"', board_page.get_data(as_text=True)).group(1)
+    rest = text_of(client.get(link))
+    assert "Week one thoughts" in rest and "Topic 24" not in rest
+
+
+def _fill(app, world, posts: int, threads: int) -> None:
+    now = utcnow()
+    with app.app_context():
+        author = world.people["dual_role"].id
+        db.session.execute(
+            Post.__table__.insert(),
+            [
+                {
+                    "thread_id": world.thread_id,
+                    "board_id": world.board_in,
+                    "author_id": author,
+                    "body": f"p{n}",
+                    "body_html": f"<p>p{n}</p>",
+                    "created_at": now,
+                    "pending": False,
+                }
+                for n in range(posts)
+            ],
+        )
+        db.session.execute(
+            Thread.__table__.insert(),
+            [
+                {
+                    "board_id": world.board_in,
+                    "title": f"T{n}",
+                    "author_id": author,
+                    "created_at": now,
+                    "last_post_id": 10_000 + n,
+                    "last_post_at": now,
+                    "reply_count": 0,
+                    "pinned": False,
+                }
+                for n in range(threads)
+            ],
+        )
+        db.session.commit()
+
+
+def test_query_counts_stay_the_same(app, queries):
+    counts = []
+    for posts, threads in ((5, 3), (400, 80)):
+        world = World.fresh(app)
+        _fill(app, world, posts, threads)
+        client = client_as(app, world, "trainee_in")
+        row = []
+        for url in (
+            f"/boards/{world.board_in}",
+            f"/threads/{world.thread_id}",
+            f"/threads/{world.thread_id}/new-replies?seen=0",
+        ):
+            with queries() as statements:
+                assert client.get(url).status_code == 200, url
+            row.append(len(statements))
+        counts.append(row)
+        from tests.factories import empty_tables
+
+        empty_tables(app)
+    assert counts[0] == counts[1], counts
