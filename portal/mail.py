@@ -236,11 +236,14 @@ def _deliver_batch(session: Session, worker: str, ids: list[int], report: Delive
     session.commit()  # hold no transaction (on SQLite: no lock) while talking to the SMTP server
     with Transport(config, backend()) as transport:
         for row_id, attempts, message in messages:
+            if not _renew_claim(session, worker, row_id):
+                continue  # the lease ran out while earlier mail was slow: another consumer has it
             try:
                 transport.send(message)
-            except Exception as error:  # any failure is recorded and retried later
+            except Exception as error:  # any failure is recorded and retried later ...
                 transport.reset()
-                if _record_failure(session, worker, row_id, attempts + 1, error):
+                final = permanent(error)  # ... unless the server refused it for good
+                if _record_failure(session, worker, row_id, attempts + 1, error, final=final):
                     report.failed += 1
                 else:
                     report.retrying += 1
@@ -274,10 +277,39 @@ def _record_sent(session: Session, worker: str, row_id: int) -> None:
         log.error("outbox mail %s was sent but its claim had expired; it may be sent again", row_id)
 
 
-def _record_failure(session: Session, worker: str, row_id: int, attempts: int, error: Exception) -> bool:
-    """Count the attempt and schedule the next one; True when this was the last attempt."""
+def permanent(error: Exception) -> bool:
+    """A refusal no retry can change: the server answered 5xx to this message's recipient (no
+    such mailbox) or to its content. Connection trouble, 4xx answers and refusals that concern
+    every mail alike (sign-in, sender address: a setting to fix, then retry) are retried."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(500 <= code < 600 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return 500 <= error.smtp_code < 600
+    return False
+
+
+def _renew_claim(session: Session, worker: str, row_id: int) -> bool:
+    """Extend this consumer's lease on one row just before sending it, so a slow batch never
+    lets another consumer take (and send again) a row still waiting its turn here. False when
+    the row is no longer ours (the lease had run out and someone else claimed it, or it is sent)."""
+    lease = utcnow() + timedelta(seconds=setting("MAIL_CLAIM_SECONDS"))
+    result = session.execute(
+        update(OutboxMail)
+        .where(_mine(worker, row_id))
+        .values(claimed_until=lease)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def _record_failure(
+    session: Session, worker: str, row_id: int, attempts: int, error: Exception, *, final: bool = False
+) -> bool:
+    """Count the attempt and schedule the next one; True when this was the last attempt (the
+    last one allowed, or `final`: a permanent refusal)."""
     now = utcnow()
-    final = attempts >= setting("MAIL_MAX_ATTEMPTS")
+    final = final or attempts >= setting("MAIL_MAX_ATTEMPTS")
     session.execute(
         update(OutboxMail)
         .where(_mine(worker, row_id))

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import jobs, mail
 from portal.extensions import db
@@ -319,3 +319,59 @@ def test_two_consumer_processes_send_each_mail_exactly_once(app, tmp_path):
         runs = db.session.scalars(select(PeriodicRun).where(PeriodicRun.task == "deliver_mail_every_minute")).all()
     assert len(runs) == 1 and runs[0].finished_at is not None
     assert output.count("already taken: skipped") == 1, output[-3000:]
+
+
+class Refuse(Sink):
+    """A real SMTP server that refuses some recipients: for good (550) or for now (451)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody"):
+            return "550 5.1.1 No such mailbox"
+        if address.startswith("busy"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_permanent_refusal_fails_at_once_and_a_temporary_one_is_retried(smtp_app):
+    sink = Refuse()
+    controller = Controller(sink, hostname="127.0.0.1", port=smtp_app.config["MAIL_PORT"])
+    controller.start()
+    try:
+        for to in ("nobody@example.org", "busy@example.org", "fine@example.org"):
+            queue(smtp_app, to)  # each delivered at once by the commit's nudge
+    finally:
+        controller.stop()
+    by_address = {row.to_address: row for row in rows(smtp_app)}
+    assert by_address["nobody@example.org"].status == "failed"  # no retry can change a 550
+    assert by_address["nobody@example.org"].attempts == 1 and "550" in by_address["nobody@example.org"].last_error
+    assert by_address["busy@example.org"].status == "pending"  # a 451 is tried again later
+    assert by_address["busy@example.org"].next_attempt_at > by_address["busy@example.org"].last_attempt_at
+    assert by_address["fine@example.org"].status == "sent"
+    assert [m["To"] for m in sink.messages] == ["fine@example.org"]
+
+
+def test_a_consumer_renews_its_lease_per_mail_and_skips_rows_it_no_longer_holds(app, outbox):
+    """A batch that took longer than the lease: a row another consumer has since claimed is not
+    sent by the first one too; the rows it still holds are sent (their lease renewed first)."""
+    jobs.huey.immediate = False  # written, not delivered yet (the nudge only enqueues)
+    try:
+        queue(app, n=3)
+    finally:
+        jobs.huey.immediate = True
+    assert outbox == []
+    from sqlalchemy.orm import Session
+
+    with app.app_context(), Session(db.engine) as session:
+        ids = mail.claim(session, "slow-consumer", utcnow(), 10)
+        assert len(ids) == 3
+        # ... and its batch took longer than the lease (MAIL_CLAIM_SECONDS): the lease ran out.
+        session.execute(update(OutboxMail).values(claimed_until=utcnow() - timedelta(seconds=1)))
+        session.commit()
+        assert mail.claim(session, "other-consumer", utcnow(), 1) == ids[:1]  # someone took one
+        report = mail.DeliveryReport()
+        mail._deliver_batch(session, "slow-consumer", ids, report)
+    assert report.sent == 2
+    assert sorted(m["To"] for m in outbox) == ["person001@example.org", "person002@example.org"]
+    [taken] = [row for row in rows(app) if row.id == ids[0]]
+    assert taken.status == "pending" and taken.claimed_by == "other-consumer"
