@@ -31,7 +31,8 @@ def password_reset_allowed(user_id: int) -> bool:
     return recent < RESETS_PER_HOUR
 
 
-@huey.task()
+# A database hiccup while the consumer runs this must not lose the person's request: try again.
+@huey.task(retries=3, retry_delay=20)
 @in_app_context
 def send_password_reset(email: str) -> None:
     """Mail a single-use reset link to an active account with a password, at most
