@@ -40,7 +40,7 @@ def test_capacity_is_enforced_and_extra_trainees_wait_in_order(app, client, auth
     assert page.index("T2") < page.index("T3")
 
 
-def test_withdrawal_keeps_history_and_moves_the_waitlist_up(app, client, auth, make_user, make_cohort):
+def test_withdrawal_keeps_history_and_moves_the_waitlist_up(app, client, auth, make_user, make_cohort, outbox):
     fran = make_user(roles=[Role.FACILITATOR])
     a, b, c = (make_user(f"{x}@example.org", name=x.upper()) for x in "abc")
     cohort = make_cohort(facilitators=[fran], trainees=[a, b, c], capacity=2)
@@ -65,9 +65,15 @@ def test_withdrawal_keeps_history_and_moves_the_waitlist_up(app, client, auth, m
         actions = db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
         assert actions[-2:] == ["roster.withdrawn", "roster.promoted"]
     assert "moved away" in text_of(client.get(f"/cohorts/{cohort.id}"))
+    # The waitlist promised to tell C: a mail through the outbox and a note on C's dashboard.
+    [told] = [m for m in outbox if m["To"] == "c@example.org"]
+    assert told["Subject"] == f"You are in {cohort.name}" and "moved up from the waitlist" in told.get_content()
+    assert not [m for m in outbox if m["To"] == "b@example.org"]  # B's place did not change
+    auth.login_as(c)
+    assert f"A place opened in {cohort.name}: you are in." in text_of(client.get("/dashboard", follow_redirects=True))
 
 
-def test_raising_capacity_moves_the_waitlist_up(app, client, auth, make_user, make_cohort):
+def test_raising_capacity_moves_the_waitlist_up(app, client, auth, make_user, make_cohort, outbox):
     fran = make_user(roles=[Role.FACILITATOR])
     trainees = [make_user(f"{x}@example.org") for x in "abcd"]
     cohort = make_cohort(facilitators=[fran], trainees=trainees, capacity=3)
@@ -78,6 +84,7 @@ def test_raising_capacity_moves_the_waitlist_up(app, client, auth, make_user, ma
     assert lower.status_code == 422 and "3 trainees are enrolled already" in text_of(lower)
     assert client.post(f"/cohorts/{cohort.id}/settings", data={**settings, "capacity": "4"}).status_code == 303
     assert _statuses(app, cohort.id)["d@example.org"] == "enrolled"
+    assert [m["To"] for m in outbox if m["Subject"].startswith("You are in")] == ["d@example.org"]
 
 
 def test_adding_someone_twice_is_refused(app, client, auth, make_user, make_cohort):

@@ -101,6 +101,36 @@ def added_to_cohort(enrollment: Enrollment, person: User, by: User) -> None:
     )
 
 
+def moved_up(enrollment: Enrollment) -> None:
+    """A waitlisted trainee got a place (someone withdrew, or places were added): tell them,
+    as the waitlist notice promised (dashboard and mail, in the caller's transaction)."""
+    cohort = db.session.get(Cohort, enrollment.cohort_id)
+    person = db.session.get(User, enrollment.user_id)
+    if person is None or person.deactivated_at is not None:
+        return
+    first = first_session(cohort)
+    first_when = in_zone(first.starts_at, person) if first else None
+    db.session.add(
+        Notice(
+            user_id=person.id,
+            cohort_id=cohort.id,
+            text=f"A place opened in {cohort.name}: you are in."
+            + (f" The first session is {first_when}." if first else ""),
+            link=url_for("cohorts.show", cohort_id=cohort.id),
+        )
+    )
+    mail.send(
+        person.email,
+        f"You are in {cohort.name}",
+        "mail/moved_up.txt",
+        person=person,
+        cohort=cohort,
+        first=first,
+        first_when=first_when,
+        link=external_url("dashboards.home"),
+    )
+
+
 def recent_notices(user_id: int, limit: int = 5) -> list:
     return db.session.execute(
         db.select(Notice.text, Notice.link, Notice.created_at)

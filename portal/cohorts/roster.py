@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from portal import audit, inputs, people
+from portal.cohorts import notify
 from portal.extensions import db
 from portal.models import Cohort, Enrollment, EnrollmentStatus, Role, Supervision, User, utcnow
 
@@ -100,6 +101,7 @@ def promote_from_waitlist(cohort: Cohort, by: User | None) -> list[Enrollment]:
     for enrollment in waitlist(cohort.id)[: max(free, 0)]:
         enrollment.status, enrollment.enrolled_at = EnrollmentStatus.ENROLLED.value, utcnow()
         audit.record(by, "roster.promoted", enrollment, cohort_id=cohort.id, user_id=enrollment.user_id)
+        notify.moved_up(enrollment)
         promoted.append(enrollment)
     return promoted
 
