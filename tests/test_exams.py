@@ -520,3 +520,28 @@ def test_demo_bank_is_loaded_by_seed_demo_and_draws_a_test(app, runner, client, 
     offering_id = int(re.search(r"/exams/offerings/(\d+)/start", page.get_data(as_text=True)).group(1))
     attempt_id = start(client, offering_id)
     assert len(items_of(app, attempt_id)) == 40
+
+
+def test_the_csv_export_never_hands_a_spreadsheet_a_formula_and_imports_back_unchanged(app, client, auth, make_user):
+    admin = make_user("admin@example.org", roles=[Role.ADMIN])
+    auth.login_as(admin)
+    source = (
+        "title,stem,option_1,option_2,correct,week,competency\n"
+        '"=HYPERLINK(""http://evil.example"",""click"")",Which?,@SUM(A1),-1 is not it,2,1,1\n'
+    )
+    saved = client.post("/exams/bank/import", data={"kind": "csv", "source": source, "status": "active", "action": "save"})
+    assert saved.status_code == 303
+    exported = client.get("/exams/bank/export.csv").get_data(as_text=True)
+    import csv as csv_module
+    import io as io_module
+
+    [header, row] = list(csv_module.reader(io_module.StringIO(exported)))
+    cells = dict(zip(header, row, strict=False))
+    assert cells["title"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"  # text to a spreadsheet
+    assert cells["option_1"] == "'@SUM(A1)" and cells["option_2"] == "'-1 is not it"
+    assert not [c for c in row if c[:1] in ("=", "+", "-", "@")]
+    again = client.post("/exams/bank/import", data={"kind": "csv", "source": exported, "action": "preview"})
+    assert again.status_code == 200 and again.get_data(as_text=True).count(": unchanged") == 1
+    with app.app_context():
+        item = db.session.execute(db.select(Item)).scalar_one()
+        assert item.title.startswith("=HYPERLINK") and item.current.options[0]["text"] == "@SUM(A1)"

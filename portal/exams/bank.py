@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import or_
 
+from portal import spreadsheets
 from portal.exams import gift
 from portal.extensions import db
 from portal.models import AttemptItem, Item, ItemStatus, ItemVersion, utcnow
@@ -113,8 +114,9 @@ def parse_csv(text: str, week: int | None, competency: int | None) -> tuple[list
     if missing:
         return [], [(1, "missing columns: " + ", ".join(sorted(missing)))]
     try:
-        for row in reader:
+        for raw in reader:
             line = reader.line_num
+            row = {key: spreadsheets.read_cell(value) for key, value in raw.items()}
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                 continue
             try:
@@ -307,6 +309,7 @@ def to_gift(rows) -> str:
 
 
 def to_csv(rows) -> str:
+    """The items as CSV (the columns parse_csv reads), safe to open in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -315,18 +318,7 @@ def to_csv(rows) -> str:
         correct = next(i for i, o in enumerate(options, start=1) if o.get("correct"))
         texts = [o["text"] for o in options] + [""] * (6 - len(options))
         feedback = [o.get("feedback") or "" for o in options] + [""] * (6 - len(options))
-        writer.writerow(
-            [
-                item.id_number or f"item-{item.id}",
-                item.title,
-                version.week,
-                version.competency,
-                item.status,
-                version.stem,
-            ]
-            + texts
-            + [correct]
-            + feedback
-            + [version.rationale or "", ";".join(version.tags or []), version.format]
-        )
+        first = [item.id_number or f"item-{item.id}", item.title, version.week, version.competency, item.status]
+        last = [version.rationale or "", ";".join(version.tags or []), version.format]
+        writer.writerow(spreadsheets.row([*first, version.stem, *texts, correct, *feedback, *last]))
     return out.getvalue()
