@@ -174,7 +174,13 @@ def visible_sessions(user) -> list[CohortSession]:
     return list(
         db.session.execute(
             db.select(CohortSession)
-            .options(joinedload(CohortSession.cohort))
+            # Each session's cohort (name, zone) in the same query, without the cohort's own
+            # session list and facilitators, which calendars never show.
+            .options(
+                joinedload(CohortSession.cohort).options(
+                    lazyload(Cohort.sessions), lazyload(Cohort.facilitator_links)
+                )
+            )
             .where(session_scope(user))
             .order_by(CohortSession.starts_at)
         ).scalars()

@@ -86,3 +86,21 @@ def test_single_session_download(app, client, auth, make_user, make_cohort):
     assert response.headers["Content-Disposition"] == 'attachment; filename="week-3.ics"'
     events, _ = _events(response.data)
     assert len(events) == 1 and str(events[0]["SUMMARY"]).startswith("Week 3:")
+
+
+def test_calendar_page_and_feed_queries_do_not_grow_with_cohorts(app, client, auth, make_user, make_cohort, queries):
+    fran = make_user(roles=[Role.FACILITATOR])
+    make_cohort(facilitators=[fran], name="First")
+    auth.login_as(fran)
+    client.post("/calendar/link")
+    path = _feed_path(client)
+    with queries() as few:
+        assert client.get("/calendar").status_code == 200
+        assert client.get(path).status_code == 200
+    for n in range(4):
+        make_cohort(facilitators=[fran, make_user(roles=[Role.FACILITATOR])], name=f"More {n}")
+    with queries() as many:
+        page = client.get("/calendar")
+        feed = client.get(path)
+    assert len(many) == len(few)
+    assert "More 3, week 6" in text_of(page) and len(_events(feed.data)[0]) == 5 * 6
