@@ -24,6 +24,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
 from portal import mail
+from portal.cohorts import curriculum
 from portal.extensions import db
 from portal.models import (
     Cohort,
@@ -41,19 +42,8 @@ from portal.models import (
     utcnow,
 )
 
-COMPETENCIES: dict[int, str] = {
-    1: "Protecting the rights of service users",
-    2: "Technical knowledge and skill in the practice of digital peer support",
-    3: "Available technologies",
-    4: "Equity of access",
-    5: "Digital communication skills",
-    6: "Performance-based training",
-    7: "Monitoring digital peer support and addressing digital crisis",
-    8: "Peer support competencies",
-    9: "Self-care",
-    10: "Health literacy",
-}
-EMERGING = frozenset({9, 10})
+COMPETENCIES: dict[int, str] = curriculum.COMPETENCY_NAMES
+EMERGING = curriculum.EMERGING
 REQUIRED = frozenset(n for n in COMPETENCIES if n not in EMERGING)
 PENDING, CONFIRMED, DECLINED = "pending", "confirmed", "declined"
 

@@ -78,5 +78,16 @@ COMPETENCIES: tuple[tuple[int, str, bool], ...] = (
 )
 
 
+# The same lists as lookups, for every area that names a week or a competency (one source).
+WEEK_TITLES: dict[int, str] = {w.number: w.title for w in WEEKS}
+COMPETENCY_NAMES: dict[int, str] = {number: title for number, title, _ in COMPETENCIES}
+EMERGING: frozenset[int] = frozenset(number for number, _, emerging in COMPETENCIES if emerging)
+
+
+def competency_title(number: int) -> str:
+    """"Self-care (emerging)": the name as the programme writes it."""
+    return COMPETENCY_NAMES[number] + (" (emerging)" if number in EMERGING else "")
+
+
 def week(number: int) -> Week:
     return WEEKS[number - 1]

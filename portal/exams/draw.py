@@ -12,27 +12,11 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+from portal.cohorts import curriculum
+
 DEFAULT_BLUEPRINT = [7, 7, 7, 7, 6, 6]
-COMPETENCIES = {
-    1: "Protecting the rights of service users",
-    2: "Technical knowledge and skill in the practice of digital peer support",
-    3: "Available technologies",
-    4: "Equity of access",
-    5: "Digital communication skills",
-    6: "Performance-based training",
-    7: "Monitoring digital peer support and addressing digital crisis",
-    8: "Peer support competencies",
-    9: "Self-care (emerging)",
-    10: "Health literacy (emerging)",
-}
-WEEKS = {
-    1: "Discovering Digital Peer Support",
-    2: "Digital Peer Support Competencies",
-    3: "Access and Engagement of Service Users with Technology",
-    4: "Ethics, Privacy, and Confidentiality",
-    5: "Delivering Peer Support through Available Technologies: Transparency and Informed Consent",
-    6: "Pulling it All Together and Certification Celebration",
-}
+COMPETENCIES = {number: curriculum.competency_title(number) for number in curriculum.COMPETENCY_NAMES}
+WEEKS = curriculum.WEEK_TITLES
 
 
 @dataclass(frozen=True)
