@@ -233,6 +233,18 @@ def test_the_plain_form_per_trainee_saves_marks_and_refuses_stale_ones(app, clie
         result = db.session.execute(db.select(OralExamResult)).scalar_one()
         assert oral_exam.marks_of(result.id) == {a: "met", b: "met"}
         assert result.note == "Calm and clear"
+    # A note typed over a colleague's newer note is refused, and kept in the box to save again.
+    late = client.post(
+        f"/oral-exams/{exam_id}/trainees/{t.id}", data={"note": "Spoke about boundaries", "note_version": "0"}
+    )
+    html = late.get_data(as_text=True)
+    assert late.status_code == 409 and "Your text is still in the box" in text_of(late)
+    assert "Spoke about boundaries</textarea>" in html and 'name="note_version" value="1"' in html
+    assert "Note saved by a colleague meanwhile: Calm and clear" in text_of(late)
+    again = client.post(
+        f"/oral-exams/{exam_id}/trainees/{t.id}", data={"note": "Spoke about boundaries", "note_version": "1"}
+    )
+    assert again.status_code == 303 and _result(app, exam_id, t.id).note == "Spoke about boundaries"
 
 
 def test_re_examination_in_another_cohorts_week_six_and_the_latest_result_counts(
@@ -263,11 +275,42 @@ def test_re_examination_in_another_cohorts_week_six_and_the_latest_result_counts
     third = exam.open(by=exam.gus)
     auth.login_as(exam.gus)
     grid = text_of(client.get(f"/oral-exams/{third}"))
-    assert "passed earlier" in grid
-    # ... and the latest finalised result counts, whichever way it went.
-    client.post(f"/oral-exams/{third}/trainees/{t.id}/finalise")
+    assert "Passed in an earlier round: that result stands" in grid
+    # ... nor marked or finalised there: a pass is never replaced by a later round's marks.
+    cell = f"/oral-exams/{third}/trainees/{t.id}/items/{items[0][0]}"
+    client.post(cell, data={"mark": "not_yet:0"})
+    refused = client.post(f"/oral-exams/{third}/trainees/{t.id}/finalise", follow_redirects=True)
+    assert "passed the oral exam in an earlier round" in text_of(refused)
+    assert _result(app, third, t.id) is None
     with app.app_context():
-        assert not oral_exam.oral_exam_passed(t.id)
+        assert oral_exam.oral_exam_passed(t.id)
+
+
+def test_only_a_trainee_who_did_not_pass_is_added_to_another_round(app, client, auth, exam, make_user, make_cohort):
+    """A trainee of another cohort who has not sat the exam is examined by their own cohort's
+    facilitators in their week 6, not added to this one's sitting."""
+    exam_id = exam.open()
+    other = Exam(app, make_user, make_cohort, n=1, name="Other Cohort", week6_started=False)
+    auth.login_as(exam.fran)
+    refused = client.post(f"/oral-exams/{exam_id}/reexaminees", data={"email": other.trainees[0].email})
+    assert refused.status_code == 422 and "has not sat the oral exam yet" in text_of(refused)
+    with app.app_context():
+        assert oral_exam.latest_results([other.trainees[0].id]) == {}
+        assert other.trainees[0].id not in oral_exam.examinee_ids(db.session.get(OralExam, exam_id))
+
+
+def test_the_exam_opens_from_the_day_before_the_week_six_session(app, client, auth, make_user, make_cohort):
+    early = Exam(app, make_user, make_cohort, n=1, name="Early Cohort", week6_started=False)
+    auth.login_as(early.fran)
+    refused = client.post(f"/sessions/{early.week6}/oral-exams", data={"template_id": early.template_id})
+    assert refused.status_code == 422 and "from the day before the week-6 session" in text_of(refused)
+    with app.app_context():
+        session = db.session.get(CohortSession, early.week6)
+        fran = db.session.get(User, early.fran.id)
+        with pytest.raises(oral_exam.ExamError):
+            oral_exam.open_exam(session, early.template_id, fran, now=session.starts_at - timedelta(days=1, minutes=1))
+        assert oral_exam.open_exam(session, early.template_id, fran, now=session.starts_at - timedelta(hours=23))
+        db.session.rollback()
 
 
 def test_trainees_see_their_own_result_and_met_items_only(app, client, auth, exam):
@@ -370,6 +413,9 @@ def test_a_supervisor_confirms_declines_and_changes_their_answer(app, client, au
     # Changed again: confirmed; the history keeps every answer.
     client.post(f"/supervision/{t.id}/confirm", data={"competencies": ["2"], "evidence": ""})
     assert _records(app, t.id)[2] == ("confirmed", None)
+    # Confirming a confirmed one again without a note keeps the note given before.
+    client.post(f"/supervision/{t.id}/confirm", data={"competencies": ["1"], "evidence": ""})
+    assert _records(app, t.id)[1] == ("confirmed", "Seen on shift")
     with app.app_context():
         history = (
             db.session.execute(
@@ -456,6 +502,7 @@ def test_the_weekly_reminder_sends_one_mail_per_supervisor_per_week_and_none_whe
         remind_supervisors_weekly()  # the huey periodic task, as the consumer runs it
     assert [m["To"] for m in outbox] == [exam.sue.email]  # one mail for three trainees
     assert all(t.name in outbox[0].get_content() for t in exam.trainees)
+    assert "\n\n- Trainee 000\n- Trainee 001\n- Trainee 002\n\nConfirm" in outbox[0].get_content()  # one per line
     assert early.sue.email not in [m["To"] for m in outbox]
     with app.app_context():
         assert competencies.send_weekly_reminders() == 0  # same week: nothing more

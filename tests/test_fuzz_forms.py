@@ -330,7 +330,12 @@ def discover_forms(app, world, principals=PRINCIPALS) -> list[Form]:
             response = client.get(url)
             if response.status_code != 200 or response.mimetype != "text/html":
                 continue
-            for form in parse_forms(response.get_data(as_text=True)):
+            html = response.get_data(as_text=True)
+            if "<html" in html:  # a whole page (not a fragment): a plain-text title, what the
+                # tab, the history and screen readers say
+                title = re.search(r"<title>(.*?)</title>", html, re.S)
+                assert title and title.group(1).strip() and "<" not in title.group(1), (url, title and title[1])
+            for form in parse_forms(html):
                 action = form.action or url
                 form.action = urlsplit(action).path
                 form.page, form.principal = url, principal

@@ -140,8 +140,8 @@ def decide(trainee_id: int, numbers: Iterable[int], status: str, note: str | Non
     changed = []
     for number in numbers:
         record = _record(trainee_id, number)
-        if record.status == status and (record.note or None) == note:
-            continue
+        if record.status == status and (note is None or (record.note or None) == note):
+            continue  # the same answer again: with no new note, the note given before stays
         record.status, record.note = status, note
         record.decided_by_id, record.decided_at = supervisor.id, now
         record.version = (record.version or 0) + 1

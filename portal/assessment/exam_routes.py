@@ -233,12 +233,17 @@ def mark_cell(exam_id: int, trainee_id: int, item_id: int):
 # --- one trainee: the plain form, finalise, unlock --------------------------------------------------
 
 
-def _trainee_page(exam: OralExam, trainee_id: int, form=None, unlock_form=None, conflicts=(), status=200):
+def _trainee_page(
+    exam: OralExam, trainee_id: int, form=None, unlock_form=None, conflicts=(), status=200, keep_note=None
+):
     row = grid_row(exam, trainee_id)
     rows = grid_rows(exam)
     ids = [r.trainee_id for r in rows]
     at = ids.index(trainee_id)
-    form = form or MarksForm(formdata=None, note=row.note, note_version=row.note_version)
+    # After a colleague's note came first, the box keeps what this person typed (on top of the
+    # colleague's version, shown above it), so saving again is a choice, never a retype.
+    note = row.note if keep_note is None else keep_note
+    form = form or MarksForm(formdata=None, note=note, note_version=row.note_version)
     return render_page(
         "assessment/trainee.html",
         "marks",
@@ -253,6 +258,7 @@ def _trainee_page(exam: OralExam, trainee_id: int, form=None, unlock_form=None, 
         finalise_form=FinaliseForm(),
         unlock_form=unlock_form or UnlockForm(),
         conflicts=set(conflicts),
+        note_conflict=keep_note is not None,
         labels=oral_exam.LABELS,
         passes=oral_exam.passes(
             [(i.id, i.required) for i in oral_exam.items_of(exam)], {k: v.value for k, v in row.cells.items()}
@@ -300,13 +306,18 @@ def trainee_marks(exam_id: int, trainee_id: int):
     db.session.commit()
     if conflicts or errors:
         # Nothing is written over: the page shows what is there now, the rest was saved.
-        form = None
+        typed_note = form.note.data
         message = (
             "Someone else changed the marks shown in red since you loaded the page; yours were not saved there. "
-            + " ".join(errors)
-        )
+            if conflicts
+            else ""
+        ) + " ".join(errors)
+        if errors:
+            message += " Your text is still in the box: compare it with theirs, then save again."
         flash(message.strip(), "error")
-        return _trainee_page(exam, trainee_id, conflicts=conflicts, status=409)
+        return _trainee_page(
+            exam, trainee_id, conflicts=conflicts, status=409, keep_note=typed_note if errors else None
+        )
     flash("Saved.", "success")
     return redirect_to(url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="marks"))
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ LABELS = {MET: "Met", NOT_YET: "Not yet", NOT_OBSERVED: "Not observed"}
 NEXT = {NOT_OBSERVED: MET, MET: NOT_YET, NOT_YET: NOT_OBSERVED}
 PASSED, NOT_PASSED = "passed", "not_passed"
 EXAM_WEEK = 6
+OPENS_BEFORE = timedelta(days=1)  # the grid can be set up the day before the week-6 session
 
 
 class ExamError(ValueError):
@@ -80,9 +81,11 @@ def passes(items: Iterable[tuple[int, bool]], marks: dict[int, str]) -> bool:
 # --- sittings ----------------------------------------------------------------------------------
 
 
-def open_exam(session: CohortSession, template_id: int, by: User) -> OralExam:
+def open_exam(session: CohortSession, template_id: int, by: User, now: datetime | None = None) -> OralExam:
     if session.week != EXAM_WEEK:
         raise ExamError("The group oral exam takes place in week 6.")
+    if session.starts_at - OPENS_BEFORE > (now or utcnow()):
+        raise ExamError("The oral exam can be opened from the day before the week-6 session.")
     version = checklists.current_version(template_id)
     if version is not None and version.template.retired_at is not None:
         raise ExamError("That checklist is retired: choose another one.")
@@ -120,6 +123,10 @@ def _result(exam: OralExam, trainee_id: int, *, create: bool = True) -> OralExam
     if result is None and create:
         if trainee_id not in examinee_ids(exam):
             raise ExamError("That person is not taking this exam.")
+        if passed_elsewhere(exam, trainee_id):
+            # A second round is for those who did not pass: marking a pass again could only
+            # replace it with a worse result (the latest result counts).
+            raise ExamError("This trainee passed the oral exam in an earlier round; that result stands.")
         try:
             with db.session.begin_nested():
                 result = OralExamResult(exam_id=exam.id, trainee_id=trainee_id)
@@ -127,6 +134,12 @@ def _result(exam: OralExam, trainee_id: int, *, create: bool = True) -> OralExam
         except IntegrityError:  # a colleague's first mark for the same trainee came first
             result = db.session.execute(query).scalar_one()
     return result
+
+
+def passed_elsewhere(exam: OralExam, trainee_id: int) -> bool:
+    """Has the trainee's latest finalised result, in another sitting, a pass?"""
+    latest = latest_results([trainee_id]).get(trainee_id)
+    return latest is not None and latest.exam_id != exam.id and latest.outcome == PASSED
 
 
 def result_of(exam: OralExam, trainee_id: int) -> OralExamResult | None:
@@ -201,7 +214,7 @@ def set_note(exam: OralExam, trainee_id: int, note: str, seen_version: int, by: 
     ).rowcount
     db.session.refresh(result)
     if changed != 1:
-        raise ExamError("Someone else changed the note since you loaded the page: it now shows their note.")
+        raise ExamError("Someone else changed the note since you loaded the page: theirs is shown above the box.")
     return result
 
 
@@ -282,6 +295,12 @@ def add_for_reexamination(exam: OralExam, trainee: User, by: User) -> OralExamRe
     latest = latest_results([trainee.id]).get(trainee.id)
     if latest is not None and latest.outcome == PASSED:
         raise ExamError(f"{trainee.display_name} has already passed the oral exam.")
+    if latest is None:
+        # Re-examination is for a result that was not a pass; a first sitting is with the
+        # trainee's own cohort, whose facilitators examine them.
+        raise ExamError(
+            f"{trainee.display_name} has not sat the oral exam yet: they take it with their own cohort in week 6."
+        )
     if trainee.id in examinee_ids(exam):
         raise ExamError(f"{trainee.display_name} is already on this exam.")
     result = OralExamResult(exam_id=exam.id, trainee_id=trainee.id, added_by_id=by.id)

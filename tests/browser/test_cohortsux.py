@@ -240,8 +240,17 @@ def test_no_page_scrolls_sideways_at_360_pixels(app, browser, live_server):
                             .slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + (e.id || ''))"""
                     )
                     wide.append(f"{email} {url}: {width[0]} px wide; {culprits}")
+                # ... nor squeezes a table's cells to a letter a line to fit.
+                squeezed = page.evaluate(
+                    """() => Array.from(document.querySelectorAll('tbody td, tbody th'))
+                        .filter(c => { const r = c.getBoundingClientRect();
+                                       return r.width > 0 && r.width < 56 && c.innerText.trim().length > 4; })
+                        .slice(0, 3).map(c => c.innerText.trim().slice(0, 24))"""
+                )
+                if squeezed:
+                    wide.append(f"{email} {url}: table cells squeezed to a few letters a line: {squeezed}")
             assert visited >= 3, email
             context.close()
     finally:
         empty_tables(app)
-    assert not wide, "pages wider than a 360-pixel phone:\n" + "\n".join(wide)
+    assert not wide, "pages that do not fit a 360-pixel phone:\n" + "\n".join(wide)
