@@ -701,6 +701,8 @@ def test_admins_create_and_retire_checklists_and_retired_ones_are_not_offered(ap
     auth.login_as(exam.fran)
     page = client.get(f"/cohorts/{exam.cohort.id}/assessment")
     assert f'value="{exam.template_id}"' not in page.get_data(as_text=True)
+    # ... nor is the new checklist while it has no required item (it could not be used).
+    assert f'value="{new_id}"' not in page.get_data(as_text=True)
     refused = client.post(f"/sessions/{exam.week6}/oral-exams", data={"template_id": exam.template_id})
     assert refused.status_code == 422
     with app.app_context():

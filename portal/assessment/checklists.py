@@ -141,6 +141,33 @@ def current_version(template_id: int) -> ChecklistVersion | None:
     ).scalar_one_or_none()
 
 
+def usable_templates() -> list[ChecklistTemplate]:
+    """Checklists a facilitator can open an exam with: not retired, and their current version
+    has a required item (the others would be refused by open_exam anyway)."""
+    latest = (
+        db.select(ChecklistVersion.template_id, db.func.max(ChecklistVersion.number).label("number"))
+        .group_by(ChecklistVersion.template_id)
+        .subquery()
+    )
+    has_required = (
+        db.select(ChecklistItem.id)
+        .where(ChecklistItem.version_id == ChecklistVersion.id, ChecklistItem.required.is_(True))
+        .exists()
+    )
+    return list(
+        db.session.execute(
+            db.select(ChecklistTemplate)
+            .join(latest, latest.c.template_id == ChecklistTemplate.id)
+            .join(
+                ChecklistVersion,
+                (ChecklistVersion.template_id == ChecklistTemplate.id) & (ChecklistVersion.number == latest.c.number),
+            )
+            .where(ChecklistTemplate.retired_at.is_(None), has_required)
+            .order_by(ChecklistTemplate.id)
+        ).scalars()
+    )
+
+
 def version_used(version_id: int) -> bool:
     return (
         db.session.execute(db.select(OralExam.id).where(OralExam.version_id == version_id).limit(1)).first() is not None

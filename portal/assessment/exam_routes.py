@@ -8,14 +8,13 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from portal import inputs, people
-from portal.assessment import bp, competencies, oral_exam
+from portal.assessment import bp, checklists, competencies, oral_exam
 from portal.assessment.forms import FinaliseForm, MarksForm, OpenExamForm, ReexamineForm, RemindForm, UnlockForm
 from portal.assessment.pages import exam_for, grid_row, grid_rows
 from portal.authz import require
 from portal.extensions import db
 from portal.models import (
     ChecklistItem,
-    ChecklistTemplate,
     Cohort,
     CohortSession,
     Enrollment,
@@ -29,12 +28,7 @@ from portal.web import get_or_404, redirect_to, render_page, wants_fragment
 
 
 def _template_choices() -> list[SelectChoice]:
-    return [
-        SelectChoice(t.id, t.name)
-        for t in db.session.execute(
-            db.select(ChecklistTemplate).where(ChecklistTemplate.retired_at.is_(None)).order_by(ChecklistTemplate.id)
-        ).scalars()
-    ]
+    return [SelectChoice(t.id, t.name) for t in checklists.usable_templates()]
 
 
 # --- a cohort's assessment page (facilitators) ----------------------------------------------------
