@@ -393,4 +393,13 @@ def test_the_supervisor_dashboard_links_each_trainee_to_their_progress(client, a
     assert f'href="/dashboard/trainees/{ana.id}"' in html
     page = client.get(f"/dashboard/trainees/{ana.id}")
     assert page.status_code == 200 and "Spring Cohort A" in text_of(page)
-    del cohort
+    # ... and onwards to where the supervisor answers for the competencies.
+    assert f'href="/supervision/{ana.id}"' in page.get_data(as_text=True)
+    assert "will appear here" not in text_of(page)
+    # A facilitator of the cohort reaches its assessment page from the same progress page.
+    fran = make_user(roles=[Role.FACILITATOR])
+    ben = make_user(name="Ben Trainee")
+    other = make_cohort(trainees=[ben], facilitators=[fran], name="Summer Cohort B")
+    auth.login_as(fran)
+    html = client.get(f"/dashboard/trainees/{ben.id}").get_data(as_text=True)
+    assert f'href="/cohorts/{other.id}/assessment"' in html and f"/cohorts/{cohort.id}/assessment" not in html

@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func
 
-from portal.authz import current_cohort, current_places, require, session_scope
+from portal.authz import can, current_cohort, current_places, require, session_scope
 from portal.cohorts import handouts as handout_files
 from portal.cohorts import roster
 from portal.cohorts.schedule import countdown, join_is_open
@@ -217,8 +217,8 @@ def trainee():
 @bp.get("/trainees/<int:user_id>")
 @login_required
 def progress(user_id: int):
-    """One trainee's progress: their cohorts and places; attendance and competencies fill it
-    as those areas arrive."""
+    """One trainee's progress: their cohorts and places, and where their oral exam and
+    competencies are seen (what each viewer may open)."""
     from portal.web import get_or_404
 
     trainee = get_or_404(User, user_id)
@@ -229,4 +229,12 @@ def progress(user_id: int):
         .where(Enrollment.user_id == trainee.id)
         .order_by(Cohort.starts_at)
     ).all()
-    return render_template("dashboards/progress.html", trainee=trainee, places=places)
+    # The cohorts whose assessment page this viewer runs (facilitators, admins).
+    assessed = [
+        cohort
+        for cohort in db.session.execute(
+            db.select(Cohort).where(Cohort.id.in_([p.id for p in places if p.status == "enrolled"]))
+        ).scalars()
+        if can(current_user, "view_assessment", cohort)
+    ]
+    return render_template("dashboards/progress.html", trainee=trainee, places=places, assessed=assessed)
