@@ -627,3 +627,28 @@ def test_item_analysis_query_count_does_not_grow_with_attempts_or_items(app, cli
         seen = db.session.scalar(db.select(db.func.count(db.distinct(AttemptItem.item_version_id))))
         assert seen > 52  # more distinct items than the first bank had
     assert measure() == small
+
+
+def test_autosave_reply_is_small_and_counts_progress_from_the_save(app, client, auth, setup):
+    _, trainees, _, offering_id = setup
+    auth.login_as(trainees[0])
+    attempt_id = start(client, offering_id)
+    (a, *_), (b, *_) = items_of(app, attempt_id)[:2]
+
+    def save(data):
+        response = client.post(f"/exams/attempts/{attempt_id}/answers", data=data, headers={"X-Autosave": "1"})
+        assert response.status_code == 200 and len(response.data) < 200
+        html = response.get_data(as_text=True)
+        return tuple(int(x) for x in re.search(r'data-answered="(\d+)" data-flagged="(\d+)"', html).groups())
+
+    def stored():
+        with app.app_context():
+            rows = db.session.execute(db.select(AttemptItem).where(AttemptItem.attempt_id == attempt_id)).scalars()
+            rows = list(rows)
+            return sum(r.chosen is not None for r in rows), sum(bool(r.flagged) for r in rows)
+
+    assert save({"items": a, f"a-{a}": 1}) == (1, 0) == stored()
+    assert save({"items": b, f"a-{b}": 0, f"f-{b}": "1"}) == (2, 1) == stored()
+    assert save({"items": a, f"a-{a}": 2}) == (2, 1) == stored()  # a changed answer is not a new one
+    assert save({"items": b, f"a-{b}": 0}) == (2, 0) == stored()  # the flag taken off
+    assert save({"items": [a, b], f"a-{a}": 2, f"a-{b}": 0, f"f-{a}": "1", f"f-{b}": "1"}) == (2, 2) == stored()
