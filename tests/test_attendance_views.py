@@ -103,3 +103,62 @@ def test_dashboard_next_session_card_and_calendar_lead_to_the_live_page(app, cli
     assert f"/sessions/{w3}/live" in client.get("/dashboard/trainee").get_data(as_text=True)
     ics = client.get(f"/sessions/{w3}/calendar.ics").get_data(as_text=True).replace("\r\n ", "")
     assert f"URL:http://localhost/sessions/{w3}/live" in ics or f"/sessions/{w3}/live" in ics
+
+
+def test_the_idle_poll_asks_who_polls_and_costs_two_queries(app, client, auth, make_user, make_cohort, queries):
+    """The roll's poll (?v=) answers 204 from one query after the sign-in's own: only to the
+    cohort's facilitators and admins; others get 403 whatever version they guess."""
+    from tests.test_attendance import open_window
+
+    fran = make_user("fran@example.org", roles=[Role.FACILITATOR])
+    other_fac = make_user("olga@example.org", roles=[Role.FACILITATOR])
+    admin = make_user("admin@example.org", roles=[Role.ADMIN])
+    ana = make_user("ana@example.org")
+    cohort = make_cohort(facilitators=[fran], trainees=[ana])
+    make_cohort(facilitators=[other_fac], name="Olga's")
+    sid = cohort.session_ids[0]
+    move(app, sid, utcnow() - timedelta(minutes=5))
+    open_window(app, sid, fran)
+    with app.app_context():
+        v = roll.version(sid)
+    hx = {"HX-Request": "true"}
+    for who in (fran, admin):
+        auth.login_as(who)
+        client.get("/dashboard")  # the session's once-a-minute touch happens here, not below
+        with queries() as q:
+            assert client.get(f"/sessions/{sid}/roll?v={v}", headers=hx).status_code == 204
+        assert len(q) == 2, q
+    for who in (other_fac, ana):
+        auth.login_as(who)
+        assert client.get(f"/sessions/{sid}/roll?v={v}", headers=hx).status_code == 403
+        assert client.get(f"/sessions/{sid}/roll?v=nonsense", headers=hx).status_code == 403
+    auth.login_as(fran)
+    assert client.get(f"/sessions/{sid + 1000}/roll?v={v}", headers=hx).status_code == 404
+    _mark(app, sid, ana.id, "present", 120, fran)
+    changed = client.get(f"/sessions/{sid}/roll?v={v}", headers=hx)
+    assert changed.status_code == 200 and "Present, 120 min" in text_of(changed)
+
+
+def test_htmx_checkin_answers_with_the_checkin_box_only(app, client, auth, make_user, make_cohort):
+    from tests.test_attendance import code_of, open_window
+
+    fran = make_user("fran@example.org", roles=[Role.FACILITATOR])
+    ana = make_user("ana@example.org")
+    cohort = make_cohort(facilitators=[fran], trainees=[ana])
+    sid = cohort.session_ids[0]
+    move(app, sid, utcnow() - timedelta(minutes=5))
+    open_window(app, sid, fran)
+    auth.login_as(ana)
+    hx = {"HX-Request": "true"}
+    wrong = client.post(f"/sessions/{sid}/checkin", data={"code": "000000" if code_of(app, sid) != "000000" else "111111"},
+                        headers=hx)
+    body = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422
+    assert '<section id="checkin"' in body and "<html" not in body and "That code is not right" in body
+    assert 'name="code"' in body  # the form again, to try once more
+    ok = client.post(f"/sessions/{sid}/checkin", data={"code": code_of(app, sid)}, headers=hx)
+    body = ok.get_data(as_text=True)
+    assert ok.status_code == 200 and "<html" not in body and len(body) < 1000
+    assert "You are checked in: present." in body and "You are marked <strong>present</strong> (120 minutes)" in body
+    again = client.post(f"/sessions/{sid}/checkin", data={"code": code_of(app, sid)}, headers=hx)
+    assert "You are already checked in (present)" in again.get_data(as_text=True)

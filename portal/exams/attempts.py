@@ -236,30 +236,39 @@ def save_answers(
         raise Refused("Time is up: answers after the deadline are not saved.")
     answered, flagged = locked.a, locked.f
     ids = set(answers) | set(flags)
+    # Plain rows and one UPDATE per changed item (no ORM objects: this runs on every click).
     rows = {
-        ai.id: ai
-        for ai in db.session.execute(
-            db.select(AttemptItem).where(AttemptItem.attempt_id == attempt.id, AttemptItem.id.in_(ids))
-        ).scalars()
+        r.id: {"chosen": r.chosen, "flagged": bool(r.flagged), "order": r.option_order}
+        for r in db.session.execute(
+            db.select(AttemptItem.id, AttemptItem.chosen, AttemptItem.flagged, AttemptItem.option_order).where(
+                AttemptItem.attempt_id == attempt.id, AttemptItem.id.in_(ids)
+            )
+        )
     }
     if set(rows) != ids:
         raise KeyError("not an item of this attempt")
-    changed = 0
+    changes: dict[int, dict] = {}
     for item_id, shown in answers.items():
         row = rows[item_id]
-        chosen = None if shown is None else row.option_order[shown] if 0 <= shown < len(row.option_order) else -1
+        order = row["order"]
+        chosen = None if shown is None else order[shown] if 0 <= shown < len(order) else -1
         if chosen == -1:
             raise KeyError("no such option")
-        if row.chosen != chosen:
-            answered += (chosen is not None) - (row.chosen is not None)
-            row.chosen = chosen
-            row.answered_at = now
-            changed += 1
+        if row["chosen"] != chosen:
+            answered += (chosen is not None) - (row["chosen"] is not None)
+            changes.setdefault(item_id, {}).update(chosen=chosen, answered_at=now)
     for item_id, flag in flags.items():
-        if bool(rows[item_id].flagged) != flag:
+        if rows[item_id]["flagged"] != flag:
             flagged += 1 if flag else -1
-            rows[item_id].flagged = flag
-            changed += 1
+            changes.setdefault(item_id, {})["flagged"] = flag
+    for item_id, values in changes.items():
+        db.session.execute(
+            update(AttemptItem)
+            .where(AttemptItem.id == item_id, AttemptItem.attempt_id == attempt.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    changed = sum(len(v) - ("answered_at" in v) for v in changes.values())
     db.session.commit()
     return Saved(changed, answered, flagged, locked.item_count)
 
