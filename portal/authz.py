@@ -339,8 +339,6 @@ RULES.update(
         "view_live": lambda u, session: _take_part(u, session.cohort) or _attends(u, session),
         "check_in": _attends,
         "take_roll": lambda u, session: _manage_cohort(u, session.cohort),
-        # The roll's idle poll: a roll.PollState read for this very user (one query, no objects).
-        "poll_roll": lambda u, state: is_admin(u) or (_is(u, Role.FACILITATOR) and state.facilitates),
         "view_attendance": lambda u, cohort: _manage_cohort(u, cohort),
         "view_progress": lambda u, o: _is(u, Role.TRAINEE),
         "request_makeup": _request_makeup,
@@ -623,3 +621,12 @@ def shown_posts_clause(user, board: Board):
     if moderates(user, board):
         return true()
     return or_((Post.hidden_at.is_(None) & Post.pending.is_(False)), Post.author_id == user.id)
+
+
+# --- attendance (att: the roll's idle poll) ---------------------------------------------------------
+RULES.update(
+    {
+        # A roll.PollState read for this very user in one query (no session or cohort loaded).
+        "poll_roll": lambda u, state: is_admin(u) or (_is(u, Role.FACILITATOR) and state.facilitates),
+    }
+)

@@ -577,7 +577,7 @@ def test_import_default_week_reaches_items_not_changed_by_hand(app, client, auth
     lines = {t: int(n) for t, n in re.findall(r"<h[34]>([^<]+?) <small>\(line (\d+)", html)}
     # The admin changes the import's week to 5 and moves only B to week 4 by hand.
     form = {**base, "week": "5", "action": "save"}
-    for title, line in lines.items():
+    for line in lines.values():
         form.update({f"place-{line}-week": "2", f"place-{line}-week-was": "2",
                      f"place-{line}-competency": "1", f"place-{line}-competency-was": "1"})
     form[f"place-{lines['B']}-week"] = "4"
