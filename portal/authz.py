@@ -48,11 +48,16 @@ def facilitates(user, cohort: Cohort) -> bool:
 def enrollment_status(user, cohort: Cohort) -> str | None:
     """The person's place in the cohort (enrolled, waitlisted, withdrawn) or None; one query
     per cohort and request."""
+    return enrollment_status_in(user, cohort.id)
+
+
+def enrollment_status_in(user, cohort_id: int) -> str | None:
+    """enrollment_status by the cohort's id (without loading the cohort)."""
     cache = g.setdefault("_enrollment_status", {})
-    key = (user.id, cohort.id)
+    key = (user.id, cohort_id)
     if key not in cache:
         cache[key] = db.session.execute(
-            db.select(Enrollment.status).where(Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id)
+            db.select(Enrollment.status).where(Enrollment.cohort_id == cohort_id, Enrollment.user_id == user.id)
         ).scalar_one_or_none()
     return cache[key]
 
@@ -272,7 +277,9 @@ def _makeup_guest(u, session) -> bool:
 
 def _attends(u, session) -> bool:
     """On the session's roll as a trainee: enrolled in its cohort, or an accepted make-up."""
-    return _is(u, Role.TRAINEE) and (takes_part(u, session.cohort) or _makeup_guest(u, session))
+    # By the cohort's id: a check-in (200 at once) never loads the cohort with its sessions.
+    enrolled = enrollment_status_in(u, session.cohort_id) == EnrollmentStatus.ENROLLED.value
+    return _is(u, Role.TRAINEE) and (enrolled or _makeup_guest(u, session))
 
 
 def _request_makeup(u, host) -> bool:
@@ -620,3 +627,12 @@ def shown_posts_clause(user, board: Board):
     if moderates(user, board):
         return true()
     return or_((Post.hidden_at.is_(None) & Post.pending.is_(False)), Post.author_id == user.id)
+
+
+# --- attendance (att: the roll's idle poll) ---------------------------------------------------------
+RULES.update(
+    {
+        # A roll.PollState read for this very user in one query (no session or cohort loaded).
+        "poll_roll": lambda u, state: is_admin(u) or (_is(u, Role.FACILITATOR) and state.facilitates),
+    }
+)

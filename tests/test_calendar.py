@@ -43,7 +43,10 @@ def test_private_feed_lists_a_persons_sessions_and_updates_in_place(app, client,
     assert str(first["SUMMARY"]) == "Week 1: Discovering Digital Peer Support (Test Cohort)"
     assert first.decoded("dtstart") == datetime(2026, 10, 15, 18, 0, tzinfo=ZoneInfo("America/New_York"))
     assert first["DTSTART"].params["TZID"] == "America/New_York"
-    assert str(first["URL"]) == "https://video.example.org/room"
+    # The event opens the session's live page (issue 9); the meeting room is its location.
+    assert str(first["URL"]).endswith(f"/sessions/{cohort.session_ids[0]}/live")
+    assert str(first["LOCATION"]) == "https://video.example.org/room"
+    assert f"/sessions/{cohort.session_ids[0]}/live" in str(first["DESCRIPTION"])
     assert int(first["SEQUENCE"]) == 0
     week4 = events[3]
     assert week4.decoded("dtstart").utcoffset().total_seconds() == -5 * 3600  # EST after 1 Nov
@@ -86,6 +89,7 @@ def test_single_session_download(app, client, auth, make_user, make_cohort):
     assert response.headers["Content-Disposition"] == 'attachment; filename="week-3.ics"'
     events, _ = _events(response.data)
     assert len(events) == 1 and str(events[0]["SUMMARY"]).startswith("Week 3:")
+    assert str(events[0]["URL"]).endswith(f"/sessions/{cohort.session_ids[2]}/live")
 
 
 def test_calendar_page_and_feed_queries_do_not_grow_with_cohorts(app, client, auth, make_user, make_cohort, queries):

@@ -14,7 +14,7 @@ import pytest
 from portal.exams import attempts as service
 from portal.exams.results import best_attempt
 from portal.extensions import db
-from portal.models import Attempt, AttemptItem, AuditEvent, Item, ItemVersion, Role, utcnow
+from portal.models import Attempt, AttemptItem, AuditEvent, Item, ItemVersion, Offering, Role, utcnow
 from tests.exam_helpers import make_bank, open_offering, shown_items, start
 
 
@@ -522,6 +522,136 @@ def test_demo_bank_is_loaded_by_seed_demo_and_draws_a_test(app, runner, client, 
     assert len(items_of(app, attempt_id)) == 40
 
 
+def test_import_preview_sets_each_items_week_and_competency_without_javascript(app, client, auth, make_user):
+    """The preview has a week and a competency select per item: an item without them can be
+    placed there, a placed one moved; nothing is saved while one item still lacks them."""
+    admin = make_user("admin@example.org", roles=[Role.ADMIN])
+    auth.login_as(admin)
+    text = (
+        "$CATEGORY: $course$/Week 3/Competency 4\n\n"
+        "::Placed::Which is placed? {=This one ~Not this}\n\n"
+        "$CATEGORY: $course$/Misc\n\n"
+        "::Loose one::Which is loose? {=This one ~Not this}\n\n"
+        "::Loose two::Which is loose too? {=This one ~Not this}\n"
+    )
+    base = {"kind": "gift", "source": text, "status": "active"}
+    first = client.post("/exams/bank/import", data={**base, "action": "preview"})
+    html = first.get_data(as_text=True)
+    assert first.status_code == 422 and "Items that need a week or competency" in html
+    lines = {title: int(line) for title, line in re.findall(r"<h[34]>([^<]+?) <small>\(line (\d+)", html)}
+    placed, one, two = lines["Placed"], lines["Loose one"], lines["Loose two"]
+    assert f'name="place-{placed}-week-was" value="3"' in html
+    choose = {
+        f"place-{one}-week": "2", f"place-{one}-week-was": "", f"place-{one}-competency": "7",
+        f"place-{one}-competency-was": "",
+        f"place-{placed}-week": "6", f"place-{placed}-week-was": "3",  # moved by hand
+        f"place-{placed}-competency": "4", f"place-{placed}-competency-was": "4",
+    }
+    # Loose two still has no week: saving is refused and nothing at all is saved.
+    refused = client.post("/exams/bank/import", data={**base, **choose, "action": "save"})
+    assert refused.status_code == 422 and "Choose the week of this item." in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Item.id))) == 0
+    choose.update({f"place-{two}-week": "1", f"place-{two}-week-was": "", f"place-{two}-competency": "10",
+                   f"place-{two}-competency-was": "", f"place-{one}-week": "99"})  # a value that is no week
+    again = client.post("/exams/bank/import", data={**base, **choose, "action": "preview"})
+    assert again.status_code == 422  # Loose one lost its week to the bad value: still needs one
+    choose[f"place-{one}-week"] = "2"
+    ready = client.post("/exams/bank/import", data={**base, **choose, "action": "preview"})
+    page = ready.get_data(as_text=True)
+    assert ready.status_code == 200 and re.search(r"3 items ready,\s+0 problems", page)
+    assert re.search(rf'name="place-{placed}-week">.*?<option value="6" selected>', page, re.S)
+    saved = client.post("/exams/bank/import", data={**base, **choose, "action": "save"})
+    assert saved.status_code == 303
+    with app.app_context():
+        got = {i.title: (i.week, i.competency) for i in db.session.execute(db.select(Item)).scalars()}
+    assert got == {"Placed": (6, 4), "Loose one": (2, 7), "Loose two": (1, 10)}
+
+
+def test_import_default_week_reaches_items_not_changed_by_hand(app, client, auth, make_user):
+    admin = make_user("admin@example.org", roles=[Role.ADMIN])
+    auth.login_as(admin)
+    text = "::A::First? {=yes ~no}\n\n::B::Second? {=yes ~no}\n"
+    base = {"kind": "gift", "source": text, "status": "draft", "competency": "1"}
+    html = client.post("/exams/bank/import", data={**base, "week": "2", "action": "preview"}).get_data(as_text=True)
+    lines = {t: int(n) for t, n in re.findall(r"<h[34]>([^<]+?) <small>\(line (\d+)", html)}
+    # The admin changes the import's week to 5 and moves only B to week 4 by hand.
+    form = {**base, "week": "5", "action": "save"}
+    for line in lines.values():
+        form.update({f"place-{line}-week": "2", f"place-{line}-week-was": "2",
+                     f"place-{line}-competency": "1", f"place-{line}-competency-was": "1"})
+    form[f"place-{lines['B']}-week"] = "4"
+    assert client.post("/exams/bank/import", data=form).status_code == 303
+    with app.app_context():
+        got = {i.title: i.week for i in db.session.execute(db.select(Item)).scalars()}
+    assert got == {"A": 5, "B": 4}
+
+
+def test_item_analysis_query_count_does_not_grow_with_attempts_or_items(app, client, auth, make_user, make_cohort, queries):
+    """The analysis page (admins: the whole bank; facilitators: their offering) and its CSV
+    read a fixed number of queries, for 2 attempts of a 52-item bank or 10 of a 172-item one."""
+    import random
+
+    facilitator = make_user("fac@example.org", roles=[Role.FACILITATOR])
+    admin = make_user("admin@example.org", roles=[Role.ADMIN])
+    trainees = [make_user(f"t{i}@example.org") for i in range(10)]
+    cohort = make_cohort(facilitators=[facilitator], trainees=trainees, capacity=10)
+    make_bank(app)
+    offering_id = open_offering(app, cohort.id, review_at_once=True)
+
+    def take(people, seed):
+        rng = random.Random(seed)
+        with app.app_context():
+            offering = db.session.get(Offering, offering_id)
+            for person in people:
+                attempt = service.start(person.id, offering, rng=rng)
+                rows = db.session.execute(db.select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)).scalars()
+                service.save_answers(attempt, {r.id: rng.randint(0, 3) for r in rows}, {})
+                service.submit(attempt)
+
+    def measure():
+        counts = []
+        for who, url in ((admin, "/exams/analysis"), (facilitator, f"/exams/offerings/{offering_id}/analysis"),
+                         (admin, "/exams/analysis?format=csv")):
+            auth.login_as(who)
+            with queries() as q:
+                assert client.get(url).status_code == 200
+            counts.append(len(q))
+        return counts
+
+    take(trainees[:2], 1)
+    small = measure()
+    make_bank(app, per_week=(20, 20, 20, 20, 20, 20))
+    take(trainees[2:], 2)
+    with app.app_context():
+        seen = db.session.scalar(db.select(db.func.count(db.distinct(AttemptItem.item_version_id))))
+        assert seen > 52  # more distinct items than the first bank had
+    assert measure() == small
+
+
+def test_autosave_reply_is_small_and_counts_progress_from_the_save(app, client, auth, setup):
+    _, trainees, _, offering_id = setup
+    auth.login_as(trainees[0])
+    attempt_id = start(client, offering_id)
+    (a, *_), (b, *_) = items_of(app, attempt_id)[:2]
+
+    def save(data):
+        response = client.post(f"/exams/attempts/{attempt_id}/answers", data=data, headers={"X-Autosave": "1"})
+        assert response.status_code == 200 and len(response.data) < 200
+        html = response.get_data(as_text=True)
+        return tuple(int(x) for x in re.search(r'data-answered="(\d+)" data-flagged="(\d+)"', html).groups())
+
+    def stored():
+        with app.app_context():
+            rows = db.session.execute(db.select(AttemptItem).where(AttemptItem.attempt_id == attempt_id)).scalars()
+            rows = list(rows)
+            return sum(r.chosen is not None for r in rows), sum(bool(r.flagged) for r in rows)
+
+    assert save({"items": a, f"a-{a}": 1}) == (1, 0) == stored()
+    assert save({"items": b, f"a-{b}": 0, f"f-{b}": "1"}) == (2, 1) == stored()
+    assert save({"items": a, f"a-{a}": 2}) == (2, 1) == stored()  # a changed answer is not a new one
+    assert save({"items": b, f"a-{b}": 0}) == (2, 0) == stored()  # the flag taken off
+    assert save({"items": [a, b], f"a-{a}": 2, f"a-{b}": 0, f"f-{a}": "1", f"f-{b}": "1"}) == (2, 2) == stored()
 def test_the_csv_export_never_hands_a_spreadsheet_a_formula_and_imports_back_unchanged(app, client, auth, make_user):
     admin = make_user("admin@example.org", roles=[Role.ADMIN])
     auth.login_as(admin)

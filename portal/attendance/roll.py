@@ -5,11 +5,12 @@ people whose make-up request for it was accepted."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -91,8 +92,52 @@ def version(session_id: int) -> str:
     count, latest = db.session.execute(
         select(func.count(Attendance.id), func.max(Attendance.updated_at)).where(Attendance.session_id == session_id)
     ).one()
+    return _version(count, latest)
+
+
+def _version(count: int, latest) -> str:
     stamp = latest.timestamp() if hasattr(latest, "timestamp") else (latest or 0)
     return f"{count}-{stamp}".replace(".", "_").replace(":", "_").replace(" ", "_")
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What the roll's idle poll needs, for one person: whether they facilitate the
+    session's cohort (authz "poll_roll") and the roll's version."""
+
+    facilitates: bool
+    version: str
+
+
+@functools.cache
+def _poll_statement():
+    """Built once (the poll runs every few seconds per open roll): parameters sid and uid."""
+    from portal.models import CohortFacilitator
+
+    facilitates = (
+        select(CohortFacilitator.id)
+        .where(
+            CohortFacilitator.cohort_id == CohortSession.cohort_id,
+            CohortFacilitator.user_id == bindparam("uid", type_=Integer),
+        )
+        .exists()
+    )
+    return (
+        select(facilitates.label("facilitates"), func.count(Attendance.id), func.max(Attendance.updated_at))
+        .select_from(CohortSession)
+        .outerjoin(Attendance, Attendance.session_id == CohortSession.id)
+        .where(CohortSession.id == bindparam("sid", type_=Integer))
+        .group_by(CohortSession.id, CohortSession.cohort_id)
+    )
+
+
+def poll_state(session_id: int, user_id: int) -> PollState | None:
+    """One query: the session's roll version and whether `user_id` facilitates its cohort
+    (None: no such session)."""
+    row = db.session.execute(_poll_statement(), {"sid": session_id, "uid": user_id}).first()
+    if row is None:
+        return None
+    return PollState(bool(row[0]), _version(row[1], row[2]))
 
 
 # --- check-in window -------------------------------------------------------------------------------
@@ -135,6 +180,24 @@ class Outcome:
     ok: bool
     message: str
     status: str | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A person's mark as the check-in box shows it."""
+
+    status: str
+    minutes: int | None
+
+
+def mark_of(session_id: int, user_id: int) -> Mark | None:
+    row = db.session.execute(
+        select(Attendance.status, Attendance.minutes).where(
+            Attendance.session_id == session_id, Attendance.user_id == user_id
+        )
+    ).first()
+    return None if row is None else Mark(row.status, row.minutes)
 
 
 def _insert(values: dict):
@@ -154,6 +217,14 @@ def wrong_codes(user_id: int, now: datetime) -> int:
     ).scalar_one()
 
 
+def _already(existing) -> Outcome:
+    """The answer to someone already on the roll (a facilitator's mark wins: it stays)."""
+    label = existing.status.replace("_", " ")
+    if existing.source == AttendanceSource.ROLL.value:
+        return Outcome(True, f"Your facilitator has already marked you {label}.", existing.status, existing.minutes)
+    return Outcome(True, f"You are already checked in ({label}).", existing.status, existing.minutes)
+
+
 def check_in(session: CohortSession, user: User, typed: str | None, now: datetime | None = None) -> Outcome:
     """The person checks themselves in with the code. The caller has checked that they may
     (authz "check_in"); the caller commits."""
@@ -162,14 +233,34 @@ def check_in(session: CohortSession, user: User, typed: str | None, now: datetim
         if now < session.starts_at:
             return Outcome(False, "This session has not started yet: check-in opens when it is live.")
         return Outcome(False, "This session has ended: check-in is closed. Ask your facilitator to mark you.")
-    row = window(session.id)
-    if row is None or not row.is_open:
+    # The window and the person's recent wrong codes in one query (a burst of 200 check-ins).
+    failures = (
+        select(func.count(CheckinFailure.id))
+        .where(CheckinFailure.user_id == user.id, CheckinFailure.at > now - WRONG_CODE_PERIOD)
+        .scalar_subquery()
+    )
+    row = db.session.execute(
+        select(
+            CheckinWindow.secret,
+            CheckinWindow.opened_at,
+            CheckinWindow.closed_at,
+            failures,
+            Attendance.status,
+            Attendance.source,
+            Attendance.minutes,
+        )
+        .outerjoin(Attendance, (Attendance.session_id == CheckinWindow.session_id) & (Attendance.user_id == user.id))
+        .where(CheckinWindow.session_id == session.id)
+    ).first()
+    if row is None or row.opened_at is None or row.closed_at is not None:
         return Outcome(False, "Check-in is not open yet. Your facilitator opens it during the session.")
-    if wrong_codes(user.id, now) >= WRONG_CODE_LIMIT:
+    if row[3] >= WRONG_CODE_LIMIT:
         return Outcome(False, "Too many wrong codes. Wait 10 minutes, or ask your facilitator to mark you present.")
     if not codes.accepts(row.secret, session.id, typed, now):
         db.session.add(CheckinFailure(user_id=user.id, session_id=session.id, at=now))
         return Outcome(False, "That code is not right. Check the code on the facilitator's screen and try again.")
+    if row.status is not None:  # already marked: checking in again changes nothing
+        return _already(row)
     mark = rules.self_checkin(session.starts_at, session.duration_minutes, now)
     inserted = _insert(
         dict(
@@ -185,17 +276,14 @@ def check_in(session: CohortSession, user: User, typed: str | None, now: datetim
     )
     if inserted is None:
         existing = db.session.execute(
-            select(Attendance.status, Attendance.source).where(
+            select(Attendance.status, Attendance.source, Attendance.minutes).where(
                 Attendance.session_id == session.id, Attendance.user_id == user.id
             )
         ).one()
-        label = existing.status.replace("_", " ")
-        if existing.source == AttendanceSource.ROLL.value:
-            return Outcome(True, f"Your facilitator has already marked you {label}.", existing.status)
-        return Outcome(True, f"You are already checked in ({label}).", existing.status)
+        return _already(existing)
     if mark.status == "late":
-        return Outcome(True, f"You are checked in, marked late ({mark.minutes} minutes).", mark.status)
-    return Outcome(True, "You are checked in: present.", mark.status)
+        return Outcome(True, f"You are checked in, marked late ({mark.minutes} minutes).", mark.status, mark.minutes)
+    return Outcome(True, "You are checked in: present.", mark.status, mark.minutes)
 
 
 # --- the facilitator's roll ------------------------------------------------------------------------------

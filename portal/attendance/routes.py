@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, request, url_for
+from types import SimpleNamespace
+
+from flask import Response, abort, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.attendance import bp, feedback, makeups, roll
@@ -78,16 +80,46 @@ def checkin(session_id: int):
     form = CheckinForm()
     now = utcnow()
     outcome = None
+    fragment = wants_fragment()
+    box = None
     if form.validate_on_submit():
         outcome = roll.check_in(session, current_user, form.code.data, now)
-        db.session.commit()
         if not outcome.ok:
             form.code.errors = [outcome.message]
-        elif not wants_fragment():
+        if fragment:  # read before the commit expires the session's attributes
+            box = _checkin_context(session, now, form, outcome)
+        db.session.commit()
+        if outcome.ok and not fragment:
             flash(outcome.message, "success")
             return redirect_to(url_for("attendance.live", session_id=session.id, _anchor="checkin"))
     status = 200 if outcome is not None and outcome.ok else 422
-    return render_page("attendance/live.html", "checkin", status=status, **_live_context(session, now, form, outcome))
+    if fragment:
+        # htmx: only the check-in box (a few hundred bytes), not the live page's context.
+        box = box or _checkin_context(session, now, form, outcome)
+        return render_template("attendance/_checkin.html", **box), status
+    return render_page("attendance/live.html", None, status=status, **_live_context(session, now, form, outcome))
+
+
+def _checkin_context(session, now, form, outcome):
+    """What the check-in box shows after a POST: the person's mark comes from the outcome
+    when they are checked in (no query); else what is stored, and the form again."""
+    mine = None
+    if outcome is not None and outcome.ok and outcome.status:
+        mine = roll.Mark(outcome.status, outcome.minutes)
+    else:
+        mine = roll.mark_of(session.id, current_user.id)
+    live = roll.rules.is_live(session.starts_at, session.ends_at, now)
+    return dict(
+        s=SimpleNamespace(id=session.id, starts_at=session.starts_at),
+        now=now,
+        attends=True,
+        live=live,
+        window=roll.window(session.id) if mine is None and live else None,
+        mine=mine,
+        form=form,
+        outcome=outcome,
+        feedback_due=now >= session.ends_at and feedback.is_due(session, current_user.id, now),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/checkin/window")
@@ -130,13 +162,20 @@ def _roll_context(session, forms=None):
 def roll_page(session_id: int):
     """The roll. ?v=<version> (the roll's polling): an empty 204 while nothing changed, the
     roll's list when something did."""
+    since = request.args.get("v")
+    if since is not None:
+        # The idle poll: one query (the version and whether this person facilitates), an
+        # empty 204 while nothing changed; no session, cohort or roll is loaded.
+        state = roll.poll_state(session_id, current_user.id)
+        if state is None:
+            abort(404)
+        require("poll_roll", state)
+        if since == state.version:
+            response = Response(status=204)
+            response.headers["Cache-Control"] = "no-store"
+            return response
     session = session_of(session_id)
     require("take_roll", session)
-    since = request.args.get("v")
-    if since is not None and since == roll.version(session.id):
-        response = Response(status=204)
-        response.headers["Cache-Control"] = "no-store"
-        return response
     block = "roll" if since is not None else None
     return render_page("attendance/roll.html", block, **_roll_context(session))
 

@@ -10,6 +10,7 @@ from icalendar import Calendar, Event
 
 from portal.inputs import is_safe_link
 from portal.models import CohortSession, utcnow
+from portal.web import external_url
 
 PRODID = "-//Digital Peer Support Certification//Portal//EN"
 
@@ -34,10 +35,13 @@ def build(sessions: Iterable[CohortSession], name: str, domain: str) -> bytes:
         event.add("dtend", session.ends_at.astimezone(tz))
         event.add("summary", f"Week {session.week}: {session.title} ({cohort.name})")
         description = session.description
+        # The event opens the session's live page (join button, check-in, handouts).
+        live = external_url("attendance.live", session_id=session.id)
         if is_safe_link(session.join_url):  # never a line break into the file
             description = f"Join: {session.join_url}\n\n{description}"
-            event.add("url", session.join_url)
             event.add("location", session.join_url)
+        description = f"Live page (check-in, handouts): {live}\n{description}"
+        event.add("url", live)
         event.add("description", description)
         event.add("status", "CONFIRMED")
         calendar.add_component(event)

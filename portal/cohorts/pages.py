@@ -133,6 +133,11 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
                 )
             ).all()
         )
+    attendance = {}
+    if enrolled:  # hours toward the twelve per trainee: a fixed number of queries for the roster
+        from portal.attendance import hours as attendance_hours
+
+        attendance = attendance_hours.summaries(db.session, cohort.id, [e.user_id for e in enrolled])
     dyads = _pairs(cohort.id) if manager and wanted("dyads") else []
     dyads_need_repair = False
     if dyads:
@@ -180,6 +185,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
         "waitlisted": waitlisted,
         "withdrawn": withdrawn,
         "supervisors": supervisors,
+        "attendance": attendance,
         "dyads": dyads,
         "dyads_need_repair": dyads_need_repair,
         "my_dyad": my_dyad,

@@ -204,10 +204,13 @@ def trainee():
         .join(Supervision, Supervision.supervisor_id == User.id)
         .where(Supervision.trainee_id == me, Supervision.ended_at.is_(None))
     ).first()
+    from portal.attendance import dashboard as attendance_card
+
     return render_page(
         "dashboards/trainee.html",
         "next_session",
         **context,
+        **attendance_card.trainee_context(me, current.id if current else None, now),
         handouts=handouts,
         partners=partners,
         supervisor=supervisor,

@@ -194,43 +194,83 @@ def _lock(attempt_id: int) -> Attempt | None:
     ).scalar_one_or_none()
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What a save changed, and the attempt's progress after it."""
+
+    changed: int
+    answered: int
+    flagged: int
+    total: int
+
+
 def save_answers(
     attempt: Attempt, answers: dict[int, int | None], flags: dict[int, bool], now: datetime | None = None
-) -> int:
+) -> Saved:
     """Save answers {attempt item id: shown option position (0-based) or None} and flags.
     Raises Refused when the attempt is no longer open or past its deadline; KeyError for an
-    item that is not one of this attempt's. Returns how many rows changed."""
+    item that is not one of this attempt's. Returns how many rows changed and the progress.
+
+    Light (an autosave runs on every click): the locked attempt row comes with its answered
+    and flagged counts in one query, the progress after the save is counted from the rows it
+    changed, and the commit is the last statement."""
     now = now or utcnow()
-    locked = _lock(attempt.id)
-    if locked is None or not locked.is_open:
+    answered_before = (
+        db.select(func.count(AttemptItem.chosen)).where(AttemptItem.attempt_id == attempt.id).scalar_subquery()
+    )
+    flagged_before = (
+        db.select(func.count(AttemptItem.id))
+        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.flagged.is_(True))
+        .scalar_subquery()
+    )
+    locked = db.session.execute(
+        db.select(
+            Attempt.status, Attempt.deadline, Attempt.item_count, answered_before.label("a"), flagged_before.label("f")
+        )
+        .where(Attempt.id == attempt.id)
+        .with_for_update(of=Attempt)
+    ).first()
+    if locked is None or locked.status != AttemptStatus.OPEN.value:
         raise Refused("This attempt has been submitted: answers can no longer change.")
     if locked.deadline is not None and now > locked.deadline + GRACE:
         raise Refused("Time is up: answers after the deadline are not saved.")
+    answered, flagged = locked.a, locked.f
     ids = set(answers) | set(flags)
+    # Plain rows and one UPDATE per changed item (no ORM objects: this runs on every click).
     rows = {
-        ai.id: ai
-        for ai in db.session.execute(
-            db.select(AttemptItem).where(AttemptItem.attempt_id == attempt.id, AttemptItem.id.in_(ids))
-        ).scalars()
+        r.id: {"chosen": r.chosen, "flagged": bool(r.flagged), "order": r.option_order}
+        for r in db.session.execute(
+            db.select(AttemptItem.id, AttemptItem.chosen, AttemptItem.flagged, AttemptItem.option_order).where(
+                AttemptItem.attempt_id == attempt.id, AttemptItem.id.in_(ids)
+            )
+        )
     }
     if set(rows) != ids:
         raise KeyError("not an item of this attempt")
-    changed = 0
+    changes: dict[int, dict] = {}
     for item_id, shown in answers.items():
         row = rows[item_id]
-        chosen = None if shown is None else row.option_order[shown] if 0 <= shown < len(row.option_order) else -1
+        order = row["order"]
+        chosen = None if shown is None else order[shown] if 0 <= shown < len(order) else -1
         if chosen == -1:
             raise KeyError("no such option")
-        if row.chosen != chosen:
-            row.chosen = chosen
-            row.answered_at = now
-            changed += 1
-    for item_id, flagged in flags.items():
-        if rows[item_id].flagged != flagged:
-            rows[item_id].flagged = flagged
-            changed += 1
+        if row["chosen"] != chosen:
+            answered += (chosen is not None) - (row["chosen"] is not None)
+            changes.setdefault(item_id, {}).update(chosen=chosen, answered_at=now)
+    for item_id, flag in flags.items():
+        if rows[item_id]["flagged"] != flag:
+            flagged += 1 if flag else -1
+            changes.setdefault(item_id, {})["flagged"] = flag
+    for item_id, values in changes.items():
+        db.session.execute(
+            update(AttemptItem)
+            .where(AttemptItem.id == item_id, AttemptItem.attempt_id == attempt.id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    changed = sum(len(v) - ("answered_at" in v) for v in changes.values())
     db.session.commit()
-    return changed
+    return Saved(changed, answered, flagged, locked.item_count)
 
 
 def submit(attempt: Attempt, by: str = "trainee", now: datetime | None = None) -> bool:

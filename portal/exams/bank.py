@@ -51,6 +51,10 @@ class Draft:
     # Set by match(): the item it updates, and whether anything would change.
     item_id: int | None = None
     action: str = "new"  # new, update, unchanged
+    # Set by place(): the week and competency from the file or the import's choices, before
+    # the admin's choice for this item in the preview.
+    default_week: int | None = None
+    default_competency: int | None = None
 
     def problems(self) -> list[str]:
         out = []
@@ -101,8 +105,47 @@ def drafts_from_gift(result: gift.Result, week: int | None, competency: int | No
     return drafts
 
 
+# The problems the admin can mend in the preview by choosing this item's week or competency.
+PLACE_PROBLEMS = frozenset({"choose the week (1-6)", "choose the competency (1-10)"})
+
+
+def place(drafts: list[Draft], chosen: dict[int, dict[str, int]]) -> None:
+    """The admin's week and competency for single items in the preview, {line: {"week": n,
+    "competency": n}}, over what the file or the import's choices say (kept as the defaults)."""
+    for d in drafts:
+        d.default_week, d.default_competency = d.week, d.competency
+        mine = chosen.get(d.line, {})
+        if "week" in mine:
+            d.week = mine["week"]
+        if "competency" in mine:
+            d.competency = mine["competency"]
+
+
+def sort_out(drafts: list[Draft], problems: list[tuple[int, str]]) -> tuple[list[Draft], list[Draft]]:
+    """(valid drafts, drafts that only lack a week or competency); every draft's problems
+    are added to `problems` with its line."""
+    valid, unplaced = [], []
+    for d in drafts:
+        reasons = d.problems()
+        if not reasons:
+            valid.append(d)
+            continue
+        problems.append((d.line, "; ".join(reasons)))
+        if set(reasons) <= PLACE_PROBLEMS:
+            unplaced.append(d)
+    return valid, unplaced
+
+
 def parse_csv(text: str, week: int | None, competency: int | None) -> tuple[list[Draft], list[tuple[int, str]]]:
     """CSV rows as drafts, and (line, reason) for each row that cannot be one."""
+    drafts, problems = csv_drafts(text, week, competency)
+    valid, _ = sort_out(drafts, problems)
+    return valid, sorted(problems)
+
+
+def csv_drafts(text: str, week: int | None, competency: int | None) -> tuple[list[Draft], list[tuple[int, str]]]:
+    """CSV rows as drafts (valid or not: see Draft.problems), and (line, reason) for each row
+    that cannot even be a draft."""
     drafts: list[Draft] = []
     problems: list[tuple[int, str]] = []
     try:
@@ -155,11 +198,7 @@ def parse_csv(text: str, week: int | None, competency: int | None) -> tuple[list
                 format=_format((row.get("format") or "").strip().lower()),
                 line=line,
             )
-            reasons = draft.problems()
-            if reasons:
-                problems.append((line, "; ".join(reasons)))
-            else:
-                drafts.append(draft)
+            drafts.append(draft)
     except csv.Error as exc:
         problems.append((reader.line_num, f"not valid CSV ({exc})"))
     return drafts, problems

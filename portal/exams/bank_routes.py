@@ -3,6 +3,8 @@ a preview, export GIFT or CSV."""
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, flash, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_
@@ -202,6 +204,24 @@ def _read_source(form: ImportForm) -> str | None:
     return None
 
 
+_PLACE_FIELD = re.compile(r"place-([0-9]{1,7})-(week|competency)")
+
+
+def _chosen_places() -> dict[int, dict[str, int]]:
+    """{line: {"week": n, "competency": n}} from the preview's selects: only where the admin
+    changed what the preview showed as the default (place-<line>-<kind>-was), so a new
+    default for the whole import still reaches the items nobody changed by hand."""
+    chosen: dict[int, dict[str, int]] = {}
+    for key, value in request.form.items():
+        found = _PLACE_FIELD.fullmatch(key)
+        if not found or value == request.form.get(f"{key}-was", ""):
+            continue
+        line, kind = int(found.group(1)), found.group(2)
+        if value.isdigit() and len(value) <= 2 and int(value) in (WEEKS if kind == "week" else COMPETENCIES):
+            chosen.setdefault(line, {})[kind] = int(value)
+    return chosen
+
+
 @bp.route("/exams/bank/import", methods=["GET", "POST"])
 @login_required
 def bank_import():
@@ -220,17 +240,15 @@ def bank_import():
                 # From here on the text travels in the form (a preview saves nothing).
                 form.source.data = text
                 if form.kind.data == "csv":
-                    drafts, problems = bank.parse_csv(text, form.week.data, form.competency.data)
+                    drafts, problems = bank.csv_drafts(text, form.week.data, form.competency.data)
                     skipped = []
                 else:
                     result = gift.parse(text)
                     drafts = bank.drafts_from_gift(result, form.week.data, form.competency.data)
                     problems, skipped = list(result.problems), list(result.skipped)
-                    for d in drafts:
-                        reasons = d.problems()
-                        if reasons:
-                            problems.append((d.line, "; ".join(reasons)))
-                    drafts = [d for d in drafts if not d.problems()]
+                # The admin's week and competency for single items (the preview's selects).
+                bank.place(drafts, _chosen_places())
+                drafts, unplaced = bank.sort_out(drafts, problems)
                 problems.sort()
                 bank.match(drafts)
                 action = request.form.get("action", "preview")
@@ -256,7 +274,13 @@ def bank_import():
                         "success",
                     )
                     return redirect_to(url_for("exams.bank_index") + "#bank-results")
-                preview = {"drafts": drafts, "problems": problems, "skipped": skipped, "render": markup.render}
+                preview = {
+                    "drafts": drafts,
+                    "unplaced": unplaced,
+                    "problems": problems,
+                    "skipped": skipped,
+                    "render": markup.render,
+                }
                 status = 422 if problems or not drafts else 200
     return render_page(
         "exams/import.html",

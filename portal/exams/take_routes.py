@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import abort, flash, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from portal import markup
 from portal.authz import can, require, visible_offerings
@@ -32,7 +33,12 @@ def _no_store(response):
 
 
 def _attempt(attempt_id: int, action: str = "view_attempt") -> Attempt:
-    attempt = get_or_404(Attempt, attempt_id)
+    # With its offering in the same query (every check of who may see it reads the offering).
+    attempt = db.session.execute(
+        db.select(Attempt).options(joinedload(Attempt.offering)).where(Attempt.id == attempt_id)
+    ).scalar_one_or_none()
+    if attempt is None:
+        abort(404)
     if not can(current_user, action, attempt):
         # Another person's attempt is not there, as far as this person can tell.
         abort(404 if attempt.user_id != current_user.id and not can(current_user, "view_attempt", attempt) else 403)
@@ -197,9 +203,9 @@ def save_answers(attempt_id: int):
     answers, flags = _parse_answers(attempt)
     view = "one" if request.form.get("view") == "one" else "all"
     number = record_id_or_one(request.form.get("q"))
-    message, status = None, 200
+    message, status, saved = None, 200, None
     try:
-        service.save_answers(attempt, answers, flags)
+        saved = service.save_answers(attempt, answers, flags)
         message = f"Saved at {utcnow():%H:%M:%S} UTC."
     except KeyError:
         abort(404)
@@ -208,7 +214,8 @@ def save_answers(attempt_id: int):
         db.session.rollback()
     if request.headers.get("X-Autosave"):
         # The page's script: a small text, nothing else (no answers, no key).
-        progress = _progress(attempt) if status == 200 else None
+        # The progress comes from the save itself (no query after the commit).
+        progress = {"answered": saved.answered, "flagged": saved.flagged, "total": saved.total} if saved else None
         return _no_store(render_page("exams/_saved.html", None, status=status, message=message, progress=progress))
     if status != 200:
         flash(message, "error")

@@ -67,3 +67,64 @@ def test_trainee_checks_in_and_the_roll_updates_without_reload(browser, live_ser
         f"() => document.querySelector('#roll-{ben.id} .roll-status').textContent.startsWith('Excused')"
     )
     assert page.evaluate("() => window.__sameDocument") == "yes", page.console.problems
+
+
+def _fits(page, width=360) -> dict:
+    """The document's width against the viewport's (and what sticks out, to say why)."""
+    return page.evaluate(
+        """(width) => ({
+            scroll: document.documentElement.scrollWidth,
+            wide: [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > width + 1)
+                .slice(0, 5).map(e => e.tagName + '.' + (e.getAttribute('class') || '') + '#' + e.id),
+        })""",
+        width,
+    )
+
+
+def test_the_live_page_and_the_roll_are_readable_at_360_px(browser, live_server, app, make_user, make_cohort):
+    """A facilitator on a small phone: the live page with the code and the QR code, and a
+    roll with long names, make-up guests and marks, fit 360 px without sideways scrolling."""
+    fran = make_user("fran.narrow@example.org", roles=[Role.FACILITATOR], name="Francesca Narrow-Facilitator")
+    people = [
+        make_user(f"narrow{i}@example.org", name=f"Maximiliana Alexandrina Featherstonehaugh-{i}") for i in range(4)
+    ]
+    cohort = make_cohort(facilitators=[fran], trainees=people)
+    sid = cohort.session_ids[0]
+    with app.app_context():
+        from portal.attendance import roll
+        from portal.models import User
+
+        session = db.session.get(CohortSession, sid)
+        session.starts_at = utcnow() - timedelta(minutes=20)
+        roll.open_checkin(session, db.session.get(User, fran.id))
+        roll.mark(session, people[0].id, "late", 95, "Connection trouble at the start, joined by phone",
+                  db.session.get(User, fran.id))
+        db.session.commit()
+
+    context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740}, reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        sign_in(page, fran.email, DEFAULT_PASSWORD)
+        page.wait_for_url("**/dashboard/facilitator")
+        for path in (f"/sessions/{sid}/live", f"/sessions/{sid}/roll"):
+            page.goto(path)
+            page.locator("main h1").wait_for()
+            fits = _fits(page)
+            assert fits["scroll"] <= 360, (path, fits)
+        assert page.locator(f"#roll-{people[1].id} button[value='present']").is_visible()
+    finally:
+        context.close()
+    context = browser.new_context(base_url=live_server, viewport={"width": 360, "height": 740}, reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        sign_in(page, people[1].email, DEFAULT_PASSWORD)
+        page.wait_for_url("**/dashboard/trainee")
+        page.goto(f"/sessions/{sid}/live")
+        page.get_by_label("Check-in code").wait_for()
+        fits = _fits(page)
+        assert fits["scroll"] <= 360, ("trainee live page", fits)
+    finally:
+        context.close()
