@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, request, url_for
+from flask import Response, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
@@ -16,7 +16,7 @@ from portal.authz import require
 from portal.extensions import db
 from portal.models import AuditEvent, Cohort, Role, User, UserRole, utcnow
 from portal.templating import viewer_zone
-from portal.web import get_or_404, page_number, redirect_to, render_page
+from portal.web import get_or_404, page_number, redirect_to, render_page, say_here
 
 PER_PAGE = 50
 
@@ -89,8 +89,8 @@ def change_roles(user_id: int):
             form.roles.errors.append(str(error))
             return _user_page(person, form, status=422)
         db.session.commit()
-        flash(f"Roles of {person.display_name} saved.", "success")
-        return redirect_to(url_for("admin.user", user_id=person.id))
+        say_here("roles", f"Roles of {person.display_name} saved.")
+        return redirect_to(url_for("admin.user", user_id=person.id, _anchor="roles-message"))
     return _user_page(person, form, status=422)
 
 
@@ -105,11 +105,11 @@ def deactivate(user_id: int):
             people.deactivate(person, current_user, form.reason.data)
         except people.AccountError as error:
             db.session.rollback()
-            flash(str(error), "error")
-            return redirect_to(url_for("admin.user", user_id=person.id))
+            say_here("account", str(error), "error")
+            return redirect_to(url_for("admin.user", user_id=person.id, _anchor="account-message"))
         db.session.commit()
-        flash(f"{person.display_name} is deactivated and signed out everywhere.", "success")
-        return redirect_to(url_for("admin.user", user_id=person.id))
+        say_here("account", f"{person.display_name} is deactivated and signed out everywhere.")
+        return redirect_to(url_for("admin.user", user_id=person.id, _anchor="account-message"))
     return _user_page(person, deactivate_form=form, status=422)
 
 
@@ -120,8 +120,8 @@ def reactivate(user_id: int):
     person = get_or_404(User, user_id)
     people.reactivate(person, current_user)
     db.session.commit()
-    flash(f"{person.display_name} can sign in again.", "success")
-    return redirect_to(url_for("admin.user", user_id=person.id))
+    say_here("account", f"{person.display_name} can sign in again.")
+    return redirect_to(url_for("admin.user", user_id=person.id, _anchor="account-message"))
 
 
 @bp.post("/users/<int:user_id>/invitation")
@@ -130,13 +130,13 @@ def resend_invitation(user_id: int):
     require("manage_users")
     person = get_or_404(User, user_id)
     if person.status != "invited":
-        flash(f"{person.display_name} has already set a password.", "info")
+        say_here("account", f"{person.display_name} has already set a password.", "info")
     else:
         audit.record(current_user, "account.invitation_resent", person)
         send_invitation(person, current_user)
         db.session.commit()
-        flash(f"A new invitation was sent to {person.email}. Earlier links no longer work.", "success")
-    return redirect_to(url_for("admin.user", user_id=person.id))
+        say_here("account", f"A new invitation was sent to {person.email}. Earlier links no longer work.")
+    return redirect_to(url_for("admin.user", user_id=person.id, _anchor="account-message"))
 
 
 @bp.route("/invitations/new", methods=["GET", "POST"])
@@ -155,8 +155,8 @@ def invite():
         else:
             send_invitation(person, current_user)
             db.session.commit()
-            flash(f"Invitation sent to {person.email}.", "success")
-            return redirect_to(url_for("admin.user", user_id=person.id))
+            say_here("account", f"Invitation sent to {person.email}.")
+            return redirect_to(url_for("admin.user", user_id=person.id, _anchor="account-message"))
     status = 422 if form.errors else 200
     return render_page("admin/invite.html", "invite_form", status=status, form=form)
 
