@@ -118,7 +118,7 @@ def roster_add(cohort_id: int):
     return _roster_add_page(cohort)
 
 
-def _say_added(outcomes: list[Enrollment], invited: int = 0) -> None:
+def _say_added(outcomes: list[Enrollment], invited: int = 0, told: int = 0) -> None:
     """The answer after adding people, next to the roster on the cohort page."""
     enrolled = sum(e.status == EnrollmentStatus.ENROLLED.value for e in outcomes)
     waiting = len(outcomes) - enrolled
@@ -127,6 +127,8 @@ def _say_added(outcomes: list[Enrollment], invited: int = 0) -> None:
         message += f" The cohort is full: {waiting} went on the waitlist."
     if invited:
         message += f" {invited} invitation{'s' if invited != 1 else ''} sent."
+    if told:
+        message += f" {told} already had an account: they were told by mail and on their dashboard."
     say_here("roster", message)
 
 
@@ -154,9 +156,14 @@ def roster_invite(cohort_id: int):
     if not text.strip():
         form.people.errors.append("Paste some email addresses or choose a CSV file.")
         return _roster_add_page(cohort, invite_form=form, status=422)
-    result = roster.screen_accounts(roster.parse_people_list(text, roster.roster_emails(cohort.id)))
+    result = roster.screen_accounts(roster.parse_people_list(text, roster.roster_emails(cohort.id)), cohort.id)
+    confirmed = form.add_valid_only.data == "yes" or request.form.get("confirm") == "yes"
     if result.errors and form.add_valid_only.data != "yes":
         return _roster_add_page(cohort, invite_form=form, preview=result, status=422)
+    if result.warnings and not confirmed:
+        # Someone on the list takes part in another cohort: say so (and whether sessions
+        # overlap) before adding anyone.
+        return _roster_add_page(cohort, invite_form=form, preview=result)
     try:
         outcomes, invited = roster.add_people(cohort.id, result.rows, current_user)
     except roster.RosterError as error:  # an account changed since the list was checked
@@ -164,13 +171,19 @@ def roster_invite(cohort_id: int):
         form.people.errors.append(str(error))
         return _roster_add_page(cohort, invite_form=form, status=422)
     invited_ids = {u.id for u in invited}
+    told = 0
     for enrollment in outcomes:
-        if enrollment.user_id not in invited_ids and enrollment.user.password_hash is not None:
+        if enrollment.user_id in invited_ids:
+            continue
+        if enrollment.user.password_hash is None:  # an account not signed up yet: a fresh link naming the cohort
+            invited.append(enrollment.user)
+        else:
             notify.added_to_cohort(enrollment, enrollment.user, current_user)
+            told += 1
     for user in invited:
         send_invitation(user, current_user, cohort)
     db.session.commit()  # the places, the new accounts, their links, notes and mail: together
-    _say_added(outcomes, len(invited))
+    _say_added(outcomes, len(invited), told)
     return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster-message"))
 
 
