@@ -93,6 +93,7 @@ def test_an_unknown_action_still_reads_sensibly(app, client, auth, make_user):
     auth.login_as(admin)
     entries = _entries(client.get("/admin/audit"))
     assert "Alex Admin: widget: polished (user #7)." in entries
+    assert _entries(client.get("/admin/audit?kind=other")) == ["Alex Admin: widget: polished (user #7)."]
     assert any(e.startswith("Alex Admin added someone") or e.startswith("Alex Admin added person") for e in entries)
 
 

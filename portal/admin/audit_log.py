@@ -73,10 +73,10 @@ def query(filters: Filters):
     if filters.kind:
         every = [p for _, _, prefixes in KINDS for p in prefixes]
         if filters.kind == OTHER_KIND[0]:
-            q = q.where(*[AuditEvent.action.not_like(p + "%") for p in every])
+            q = q.where(*[~AuditEvent.action.startswith(p, autoescape=True) for p in every])
         else:
             prefixes = next((p for key, _, p in KINDS if key == filters.kind), ())
-            q = q.where(or_(*[AuditEvent.action.like(p + "%") for p in prefixes]))
+            q = q.where(or_(*[AuditEvent.action.startswith(p, autoescape=True) for p in prefixes]))
     if filters.cohort_id is not None:
         q = q.where(AuditEvent.cohort_id == filters.cohort_id)
     if filters.date_from is not None:
