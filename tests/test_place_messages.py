@@ -159,3 +159,11 @@ def test_deactivating_oneself_is_refused_next_to_the_control(app, client, auth, 
     response = client.post(f"/admin/users/{admin.id}/deactivate", data={"reason": ""})
     text = assert_answered_in(client, response, "account", "account", "You cannot deactivate your own account.")
     assert text == "You cannot deactivate your own account."
+
+
+def test_a_new_calendar_address_answers_in_its_section(app, client, auth, make_user):
+    auth.login_as(make_user())
+    first = client.post("/calendar/link")
+    assert_answered_in(client, first, "feed", "feed", "Your calendar address is ready.")
+    again = client.post("/calendar/link")
+    assert_answered_in(client, again, "feed", "feed", "You have a new calendar address. The old one no longer works.")
