@@ -293,6 +293,25 @@ SENTENCES: dict[str, Sentence] = {
     "exam_items.imported": lambda e, d, who, n, z: (
         f"{who} imported {_plural(int(d.get('saved') or 0), 'test question')}"
     ),
+    "board.flags_dismissed": lambda e, d, who, n, z: f"{who} dismissed the reports on a board post",
+    "board.post_approved": lambda e, d, who, n, z: f"{who} approved a board post",
+    "board.post_unhidden": lambda e, d, who, n, z: f"{who} showed a hidden board post again",
+    "board.text_changed": lambda e, d, who, n, z: (
+        f"{who} changed the boards' {str(d.get('key', 'text')).replace('_', ' ')}"
+    ),
+    "board.thread_locked": lambda e, d, who, n, z: f"{who} locked a board thread",
+    "board.thread_unlocked": lambda e, d, who, n, z: f"{who} unlocked a board thread",
+    "board.thread_pinned": lambda e, d, who, n, z: f"{who} pinned a board thread",
+    "board.thread_unpinned": lambda e, d, who, n, z: f"{who} unpinned a board thread",
+    "board.thread_moved": lambda e, d, who, n, z: f"{who} moved a board thread to another board",
+    "checklist.created": lambda e, d, who, n, z: f"{who} created the oral exam checklist “{d.get('name', '')}”",
+    "checklist.item_added": lambda e, d, who, n, z: f"{who} added an item to an oral exam checklist",
+    "checklist.item_edited": lambda e, d, who, n, z: f"{who} edited an item of an oral exam checklist",
+    "checklist.item_moved": lambda e, d, who, n, z: f"{who} moved an item of an oral exam checklist",
+    "checklist.retired": lambda e, d, who, n, z: f"{who} retired an oral exam checklist",
+    "exam_item.created": lambda e, d, who, n, z: f"{who} wrote the test question “{d.get('title', '')}”",
+    "exam_item.changed": lambda e, d, who, n, z: f"{who} changed the test question “{d.get('title', '')}”",
+    "attendance.settings": lambda e, d, who, n, z: f"{who} changed what counts as attending{_in(e, n, 'for')}",
     "board.crisis_flagged": lambda e, d, who, n, z: f"{who} flagged a board post that may need a crisis response",
     "board.post_hidden": lambda e, d, who, n, z: (
         f"{who} hid a board post" + (f" (reason: {d['reason']})" if d.get("reason") else "")
