@@ -240,3 +240,21 @@ def test_the_demo_seed_is_attributed_to_demo_data(app, runner, client, auth, mak
     with app.app_context():
         last = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
     assert last.origin is None and last.actor_id is not None
+
+
+def test_the_log_page_query_count_does_not_grow(app, client, auth, make_user, make_cohort, queries):
+    admin = make_user(roles=[Role.ADMIN])
+    people = [make_user() for _ in range(8)]
+    cohort = make_cohort(name="Cohort Alpha")
+    _clear_log(app)
+    auth.login_as(admin)
+    for p in people[:2]:
+        _event(app, datetime(2026, 1, 1, tzinfo=UTC), "roster.enrolled", p, cohort_id=cohort.id, user_id=p.id)
+    with queries() as few:
+        assert client.get("/admin/audit").status_code == 200
+    for p in people:
+        _event(app, datetime(2026, 1, 2, tzinfo=UTC), "roster.enrolled", p, cohort_id=cohort.id, user_id=p.id)
+        _event(app, datetime(2026, 1, 2, tzinfo=UTC), "account.reactivated", admin, subject_id=p.id)
+    with queries() as many:
+        assert client.get("/admin/audit").status_code == 200
+    assert len(few) == len(many)
