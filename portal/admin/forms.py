@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from wtforms import EmailField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import DateField, EmailField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from portal.forms import CheckboxesField, PortalForm, QueryForm
 from portal.models import ROLE_ORDER
@@ -39,3 +39,17 @@ class UserSearchForm(QueryForm):
         ],
         validators=[Optional()],
     )
+
+
+class AuditFilterForm(QueryForm):
+    """The audit log's filters (read from the query string; choices set by the route)."""
+
+    who = SelectField("Who", validators=[Optional()])
+    kind = SelectField("What kind of change", validators=[Optional()])
+    cohort = SelectField("Cohort", validators=[Optional()])
+    date_from = DateField("From (day)", validators=[Optional()])
+    date_to = DateField("To (day, included)", validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The last day is before the first day.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_login import current_user, login_required
 
 from portal import audit
@@ -13,7 +13,7 @@ from portal.calendar import bp
 from portal.calendar.ics import build
 from portal.extensions import db, limiter
 from portal.models import CalendarFeed, User
-from portal.web import redirect_to, render_page
+from portal.web import redirect_to, render_page, say_here
 
 
 def _feed_of(user: User) -> CalendarFeed | None:
@@ -39,13 +39,13 @@ def new_link():
     feed = _feed_of(current_user)
     if feed is None:
         db.session.add(CalendarFeed(user_id=current_user.id, token=secrets.token_urlsafe(32)))
-        flash("Your calendar address is ready. Add it to your calendar app.", "success")
+        say_here("feed", "Your calendar address is ready. Add it to your calendar app.")
     else:
         feed.token = secrets.token_urlsafe(32)
         audit.record(current_user, "calendar.regenerated", current_user)
-        flash("You have a new calendar address. The old one no longer works.", "success")
+        say_here("feed", "You have a new calendar address. The old one no longer works.")
     db.session.commit()
-    return redirect_to(url_for("calendar.page"))
+    return redirect_to(url_for("calendar.page", _anchor="feed-message"))
 
 
 @bp.get("/<token>.ics")

@@ -181,9 +181,26 @@ class ImportRow:
 
 
 @dataclass
+class ImportNote:
+    """What to know about a valid line before adding it: the address already has an account
+    (added as it is, no new account), and where else that person takes part. `warn`: sessions
+    in another cohort, or a place there -- the list is shown first and added only when confirmed."""
+
+    line: int
+    email: str
+    texts: list[str]
+    warn: bool = False
+
+
+@dataclass
 class ImportResult:
     rows: list[ImportRow] = field(default_factory=list)
     errors: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason)
+    notes: list[ImportNote] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[ImportNote]:
+        return [n for n in self.notes if n.warn]
 
 
 def parse_people_list(text: str, on_roster: set[str]) -> ImportResult:
@@ -248,20 +265,43 @@ def _looks_like_csv_row(line: str) -> bool:
     return line.count("@") <= 1
 
 
-def screen_accounts(result: ImportResult) -> ImportResult:
+def screen_accounts(result: ImportResult, cohort_id: int | None = None) -> ImportResult:
     """Move to the errors every row whose address belongs to an account that may not be
-    added as a trainee (another role, or deactivated): rosters never change roles. One
-    query for the whole list."""
+    added as a trainee (another role, or deactivated): rosters never change roles. Rows of
+    trainee accounts that exist already get a note (with `cohort_id`: also where else they
+    take part, and whether sessions overlap). A few queries for the whole list."""
     emails = [row.email for row in result.rows]
     if not emails:
         return result
     refused = {}
+    existing: dict[str, User] = {}
     accounts = db.select(User).options(selectinload(User.role_rows)).where(User.email.in_(emails))
     for user in db.session.execute(accounts).scalars():
         if user.deactivated_at is not None:
             refused[user.email] = "has a deactivated account: ask an admin"
         elif not user.has_role(Role.TRAINEE):
             refused[user.email] = "already has an account that is not a trainee: ask an admin"
+        else:
+            existing[user.email] = user
+    elsewhere = other_places(cohort_id, [u.id for u in existing.values()]) if cohort_id is not None else {}
+    for row in result.rows:
+        user = existing.get(row.email)
+        if user is None:
+            continue
+        if user.password_hash is None:
+            text = (
+                f"already has an account ({user.display_name}) but has not signed up yet: "
+                "added as they are, with a new invitation that names this cohort."
+            )
+        else:
+            text = (
+                f"already has an account ({user.display_name}): added as they are (no new account, "
+                "the name on this line is not used); they are told by mail and on their dashboard."
+            )
+        places = elsewhere.get(user.id, [])
+        result.notes.append(
+            ImportNote(row.line, row.email, [text] + [f"{user.display_name} {p}" for p in places], bool(places))
+        )
     if refused:
         result.errors.extend((row.line, row.email, refused[row.email]) for row in result.rows if row.email in refused)
         result.errors.sort(key=lambda error: error[0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -102,8 +102,8 @@ def roster_add(cohort_id: int):
                     outcomes.append(roster.add_trainee(cohort.id, user, current_user))
             except roster.RosterError as error:
                 db.session.rollback()
-                flash(str(error), "error")
-                return redirect_to(url_for("cohorts.roster_add", cohort_id=cohort.id))
+                say_here("add-existing", str(error), "error")
+                return redirect_to(url_for("cohorts.roster_add", cohort_id=cohort.id, _anchor="add-existing-message"))
             for enrollment, user in zip(outcomes, chosen, strict=True):
                 if user.password_hash is None:  # not signed up yet: a fresh invitation names the cohort
                     continue
@@ -112,19 +112,24 @@ def roster_add(cohort_id: int):
                 if user.password_hash is None:
                     send_invitation(user, current_user, cohort)
             db.session.commit()  # the places, notes, fresh links and their mail: together
-            _flash_added(outcomes)
-            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster"))
+            _say_added(outcomes)
+            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster-message"))
         return _roster_add_page(cohort, add_form=form, status=422)
     return _roster_add_page(cohort)
 
 
-def _flash_added(outcomes: list[Enrollment]) -> None:
+def _say_added(outcomes: list[Enrollment], invited: int = 0, told: int = 0) -> None:
+    """The answer after adding people, next to the roster on the cohort page."""
     enrolled = sum(e.status == EnrollmentStatus.ENROLLED.value for e in outcomes)
     waiting = len(outcomes) - enrolled
     message = f"{enrolled} added to the roster."
     if waiting:
         message += f" The cohort is full: {waiting} went on the waitlist."
-    flash(message, "success")
+    if invited:
+        message += f" {invited} invitation{'s' if invited != 1 else ''} sent."
+    if told:
+        message += f" {told} already had an account: they were told by mail and on their dashboard."
+    say_here("roster", message)
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/invite")
@@ -151,9 +156,14 @@ def roster_invite(cohort_id: int):
     if not text.strip():
         form.people.errors.append("Paste some email addresses or choose a CSV file.")
         return _roster_add_page(cohort, invite_form=form, status=422)
-    result = roster.screen_accounts(roster.parse_people_list(text, roster.roster_emails(cohort.id)))
+    result = roster.screen_accounts(roster.parse_people_list(text, roster.roster_emails(cohort.id)), cohort.id)
+    confirmed = form.add_valid_only.data == "yes" or request.form.get("confirm") == "yes"
     if result.errors and form.add_valid_only.data != "yes":
         return _roster_add_page(cohort, invite_form=form, preview=result, status=422)
+    if result.warnings and not confirmed:
+        # Someone on the list takes part in another cohort: say so (and whether sessions
+        # overlap) before adding anyone.
+        return _roster_add_page(cohort, invite_form=form, preview=result)
     try:
         outcomes, invited = roster.add_people(cohort.id, result.rows, current_user)
     except roster.RosterError as error:  # an account changed since the list was checked
@@ -161,16 +171,20 @@ def roster_invite(cohort_id: int):
         form.people.errors.append(str(error))
         return _roster_add_page(cohort, invite_form=form, status=422)
     invited_ids = {u.id for u in invited}
+    told = 0
     for enrollment in outcomes:
-        if enrollment.user_id not in invited_ids and enrollment.user.password_hash is not None:
+        if enrollment.user_id in invited_ids:
+            continue
+        if enrollment.user.password_hash is None:  # an account not signed up yet: a fresh link naming the cohort
+            invited.append(enrollment.user)
+        else:
             notify.added_to_cohort(enrollment, enrollment.user, current_user)
+            told += 1
     for user in invited:
         send_invitation(user, current_user, cohort)
     db.session.commit()  # the places, the new accounts, their links, notes and mail: together
-    _flash_added(outcomes)
-    if invited:
-        flash(f"{len(invited)} invitation{'s' if len(invited) != 1 else ''} sent.", "info")
-    return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster"))
+    _say_added(outcomes, len(invited), told)
+    return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster-message"))
 
 
 def _enrollment(cohort: Cohort, enrollment_id: int) -> Enrollment:
@@ -223,8 +237,8 @@ def withdraw(cohort_id: int, enrollment_id: int):
     message = f"{enrollment.user.display_name} is withdrawn; their history is kept."
     if promoted:
         message += " " + ", ".join(e.user.display_name for e in promoted) + " moved up from the waitlist."
-    flash(message, "success")
-    return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster"))
+    say_here("roster", message)
+    return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="roster-message"))
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/<int:enrollment_id>/supervisor")
@@ -261,12 +275,14 @@ def set_supervisor(cohort_id: int, enrollment_id: int):
     if invited is not None:
         send_invitation(invited, current_user)
     db.session.commit()
-    flash(
+    say_here(
+        "supervisor",
         f"{supervisor.display_name} now supervises {enrollment.user.display_name}"
         + (" (invitation sent)." if invited else "."),
-        "success",
     )
-    return redirect_to(url_for("cohorts.enrollment", cohort_id=cohort.id, enrollment_id=enrollment.id))
+    return redirect_to(
+        url_for("cohorts.enrollment", cohort_id=cohort.id, enrollment_id=enrollment.id, _anchor="supervisor-message")
+    )
 
 
 @bp.post("/cohorts/<int:cohort_id>/roster/<int:enrollment_id>/invite-again")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import flash, request, url_for
+from flask import request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -24,7 +24,7 @@ from portal.models import (
     CohortStatus,
     utcnow,
 )
-from portal.web import redirect_to, render_page
+from portal.web import redirect_to, render_page, say_here
 
 # --- list and create ------------------------------------------------------------------------
 
@@ -84,8 +84,8 @@ def create():
             by=current_user,
         )
         db.session.commit()
-        flash(f"{cohort.name} is created with its six sessions.", "success")
-        return redirect_to(url_for("cohorts.show", cohort_id=cohort.id))
+        say_here("settings", f"{cohort.name} is created with its six sessions.")
+        return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="settings-message"))
     status = 422 if form.errors else 200
     return render_page("cohorts/new.html", "cohort_form", status=status, form=form, warnings=warnings)
 
@@ -124,11 +124,11 @@ def settings(cohort_id: int):
             manage.set_facilitators(cohort, chosen_facilitators(form.facilitators.data), current_user)
             audit.record(current_user, "cohort.updated", cohort, before=before, capacity=cohort.capacity)
             db.session.commit()
-            flash(
+            say_here(
+                "settings",
                 "Cohort settings saved." + (f" {len(promoted)} moved up from the waitlist." if promoted else ""),
-                "success",
             )
-            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id))
+            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="settings-message"))
     status = 422 if form.errors else 200
     return render_page("cohorts/settings.html", "settings_form", status=status, form=form, cohort=cohort)
 

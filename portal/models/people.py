@@ -171,7 +171,11 @@ class AuditEvent(db.Model):
     """Who changed what, when. Rows are only ever added."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        Index("ix_audit_subject", "subject_type", "subject_id"),
+        Index("ix_audit_cohort_at", "cohort_id", "at"),
+        Index("ix_audit_actor_at", "actor_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -180,5 +184,10 @@ class AuditEvent(db.Model):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int | None]
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The cohort the change belongs to (for the log's cohort filter), when there is one; no
+    # foreign key: the log outlives what it describes.
+    cohort_id: Mapped[int | None]
+    # Who wrote it when no person did: "demo" for the demo seed (actor_id is then empty).
+    origin: Mapped[str | None] = mapped_column(String(20))
 
     actor: Mapped[User | None] = relationship()
