@@ -11,7 +11,7 @@ from sqlalchemy import or_
 from portal.authz import moderated_boards, shown_posts_clause
 from portal.boards.posting import PAGE_SIZE
 from portal.extensions import db
-from portal.models import Board, Post, PostReport, PostRevision, Thread, User
+from portal.models import Board, BoardTopic, Post, PostReport, PostRevision, Thread, User
 
 PINNED_MAX = 20
 
@@ -23,9 +23,13 @@ class ThreadPage:
     next_before: int | None
 
 
-def thread_page(board: Board, before: int | None) -> ThreadPage:
+def thread_page(
+    board: Board, before: int | None, user=None, moderator: bool = True, topic_id: int | None = None
+) -> ThreadPage:
     """Pinned threads first (on the first page), then the others by latest activity; `before`
-    is the activity id (Thread.last_post_id) of the last thread already shown."""
+    is the activity id (Thread.last_post_id) of the last thread already shown. A thread whose
+    opening post is hidden or waiting is listed only for its author and the moderators;
+    `topic_id` keeps the threads of one topic."""
     base = (
         db.select(
             Thread.id,
@@ -35,11 +39,18 @@ def thread_page(board: Board, before: int | None) -> ThreadPage:
             Thread.last_post_id,
             Thread.pinned,
             Thread.locked_at,
+            Thread.opening_shown,
             User.display_name.label("author_name"),
+            BoardTopic.name.label("topic_name"),
         )
         .join(User, User.id == Thread.author_id)
+        .outerjoin(BoardTopic, BoardTopic.id == Thread.topic_id)
         .where(Thread.board_id == board.id)
     )
+    if not moderator:
+        base = base.where(or_(Thread.opening_shown.is_(True), Thread.author_id == user.id))
+    if topic_id is not None:
+        base = base.where(Thread.topic_id == topic_id)
     pinned = []
     if before is None:
         pinned = db.session.execute(
