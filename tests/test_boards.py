@@ -654,14 +654,15 @@ def test_admins_create_rename_and_retire_topics_and_threads_are_filed_and_filter
     admin = client_as(app, world, "admin")
     topics_url = f"/boards/{world.community}/topics"
     assert admin.get(topics_url).status_code == 200
-    for name in ("Tech help", "Jobs"):
+    assert "Tech help" in text_of(admin.get(topics_url))  # the world's topic
+    for name in ("Resources", "Jobs"):
         assert admin.post(topics_url, data={"name": name}).status_code == 303
     refused = admin.post(topics_url, data={"name": "  tech   HELP "})
     assert refused.status_code == 422 and "already a topic" in text_of(refused)
     assert admin.post(topics_url, data={"name": ""}).status_code == 422
     with app.app_context():
         ids = dict(db.session.execute(db.select(BoardTopic.name, BoardTopic.id)).all())
-        assert set(ids) == {"Tech help", "Jobs"}
+        assert set(ids) == {"Tech help", "Resources", "Jobs"}
     tech, jobs = ids["Tech help"], ids["Jobs"]
     # a trainee files a new thread under a topic; the board filters by topic
     trainee = client_as(app, world, "trainee_in")
@@ -714,7 +715,7 @@ def test_topics_are_the_community_boards_and_only_admins_manage_them(app):
         assert client.get(f"/boards/{world.community}/topics").status_code == 403, principal
         assert client.post(f"/boards/{world.community}/topics", data={"name": "Mine"}).status_code == 403
     with app.app_context():
-        assert db.session.execute(db.select(BoardTopic.id)).first() is None
+        assert db.session.execute(db.select(BoardTopic.id)).scalar_one() == world.boards_topic_id
         community = db.session.get(Board, world.community)
         admin_user = db.session.get(User, world.people["admin"].id)
         topic = topics.create(community, "Resources", admin_user)
@@ -762,3 +763,57 @@ def test_moderators_file_a_thread_under_a_topic_and_a_moved_thread_leaves_it(app
         thread = db.session.get(Thread, world.community_thread_id)
         assert thread.board_id == world.board_in and thread.topic_id is None
         assert db.session.get(BoardTopic, topic_id).retired_at is None
+
+
+# --- a board of 100 000 posts: the same statements as a board of 10 ---------------------------------
+
+
+def test_statement_counts_do_not_grow_with_the_posts_of_a_board(app, queries):
+    """The generator of benchmarks/ fills Cohort In's board: 10 posts, then 100 000 on PostgreSQL
+    (5 000 on SQLite, where this only checks the shape of the queries). The thread list (all
+    topics and one), the long thread's first and a deep page, and the idle poll each run as many
+    SQL statements as with 10 posts."""
+    from benchmarks.board_data import generate
+    from tests.factories import empty_tables
+
+    with app.app_context():
+        large = 100_000 if db.engine.dialect.name == "postgresql" else 5_000
+    counts = {}
+    for posts in (10, large):
+        world = World.fresh(app)
+        with app.app_context():
+            authors = [world.people["trainee_in"].id, world.people["dual_role"].id, world.peers_in[0].id]
+            made = generate(world.board_in, authors, posts=posts, threads=max(3, posts // 50))
+            total = db.session.execute(
+                db.select(db.func.count(Post.id)).where(Post.board_id == world.board_in)
+            ).scalar_one()
+            assert total >= posts
+            last = db.session.execute(
+                db.select(Thread.last_post_id).where(Thread.id == made.long_thread_id)
+            ).scalar_one()
+            deep = (
+                db.session.execute(
+                    db.select(Post.id)
+                    .where(Post.thread_id == made.long_thread_id)
+                    .order_by(Post.id.desc())
+                    .offset(25)
+                    .limit(1)
+                ).scalar_one_or_none()
+                or 0
+            )
+        client = client_as(app, world, "trainee_in")
+        row = []
+        for url in (
+            f"/boards/{world.board_in}",
+            f"/boards/{world.board_in}?before={last}",
+            f"/threads/{made.long_thread_id}",
+            f"/threads/{made.long_thread_id}?after={deep}",
+            f"/threads/{made.long_thread_id}/new-replies?seen={last}",
+            f"/threads/{made.long_thread_id}/new-replies?seen=0",
+        ):
+            with queries() as statements:
+                assert client.get(url).status_code in (200, 204), url
+            row.append(len(statements))
+        counts[posts] = row
+        empty_tables(app)
+    assert counts[10] == counts[large], counts
