@@ -431,6 +431,7 @@ def visible_supervisees(user):
 # their author.
 
 from portal.models import Board, BoardKind, BoardSuspension, Post, Thread, utcnow  # noqa: E402
+from sqlalchemy.orm import lazyload  # noqa: E402
 
 
 def board_suspended(user, board: Board) -> bool:
@@ -454,7 +455,9 @@ def _held(model, ident):
     cache = g.setdefault("_board_rows", {})
     key = (model.__name__, ident)
     if key not in cache:
-        cache[key] = db.session.get(model, ident)
+        # Only the row: what a check needs of its relationships loads when it is read (a
+        # trainee's check never reads a cohort's sessions or facilitators).
+        cache[key] = db.session.get(model, ident, options=[lazyload("*")])
     return cache[key]
 
 
