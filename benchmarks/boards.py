@@ -102,6 +102,13 @@ def build(url: str):
         cookie = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={serializer.dumps({'_user_id': token, '_fresh': True})}"}
         db.session.commit()
         authors = [u.id for u in people]
+
+        def ticket(thread_id):
+            from portal.boards.pages import poll_ticket
+
+            with app.test_request_context():
+                return poll_ticket(reader.id, thread_id)
+
         paths = {}
         for label, posts, threads in (("small", SMALL, 20), ("large", LARGE, max(20, LARGE // 50))):
             started = time.perf_counter()
@@ -129,7 +136,8 @@ def build(url: str):
                 "thread list, next page": f"/boards/{boards[label]}?before={listing[0]}",
                 "long thread": f"/threads/{made.long_thread_id}",
                 "long thread, near the end": f"/threads/{made.long_thread_id}?after={ids[-1]}",
-                "poll": f"/threads/{made.long_thread_id}/new-replies?seen={ids[0]}",
+                # with the ticket the thread page gives its poll (portal.boards.pages.poll_ticket)
+                "poll": f"/threads/{made.long_thread_id}/new-replies?seen={ids[0]}&t={ticket(made.long_thread_id)}",
             }
         return app, cookie, paths
 

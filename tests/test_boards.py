@@ -817,3 +817,62 @@ def test_statement_counts_do_not_grow_with_the_posts_of_a_board(app, queries):
         counts[posts] = row
         empty_tables(app)
     assert counts[10] == counts[large], counts
+
+
+def test_the_idle_poll_with_its_ticket_reads_two_statements_and_never_opens_a_door(app, queries):
+    world = World.fresh(app)
+    reader = client_as(app, world, "dual_role")
+    html = reader.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    poll = re.search(r'hx-get="(/threads/\d+/new-replies\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "t=" in poll
+    with queries() as statements:
+        assert reader.get(poll).status_code == 204
+    assert len(statements) <= 2, [str(s)[:80] for s in statements]  # the session, the thread's version
+    # the ticket is this person's, for this thread: anyone else, or another thread, gets the full check
+    ticket = poll.split("t=")[1]
+    outsider = client_as(app, world, "trainee_out")
+    assert outsider.get(poll).status_code == 404
+    other = f"/threads/{world.other_thread_id}/new-replies?seen=999999&t={ticket}"
+    assert reader.get(other).status_code == 404
+    forged = poll.replace(ticket, ticket[:-4] + ("0000" if not ticket.endswith("0000") else "1111"))
+    with queries() as statements:
+        assert reader.get(forged).status_code == 204
+    assert len(statements) > 2  # a forged ticket: the full check
+    # suspended: nothing new still says nothing; something new goes through the full check
+    facilitator = client_as(app, world, "facilitator_in")
+    facilitator.post(
+        f"/boards/{world.board_in}/suspend",
+        data={"user_id": str(world.people["dual_role"].id), "days": "7", "reason": "Pause"},
+    )
+    assert reader.get(poll).status_code == 204
+    client_as(app, world, "trainee_in").post(f"/threads/{world.thread_id}/reply", data={"body": "News"})
+    assert reader.get(poll).status_code == 404
+    # a deactivated account: refused at once
+    from portal import people as accounts
+
+    writer = client_as(app, world, "trainee_in")
+    html = writer.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    own = re.search(r'hx-get="(/threads/\d+/new-replies\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert writer.get(own).status_code == 204
+    with app.app_context():
+        admin = db.session.get(User, world.people["admin"].id)
+        accounts.deactivate(db.session.get(User, world.people["trainee_in"].id), admin, "left")
+        db.session.commit()
+    assert writer.get(own).status_code in (302, 303, 401)
+
+
+def test_an_old_poll_ticket_is_not_taken(app):
+    from portal.boards import pages
+
+    world = World.fresh(app)
+    with app.test_request_context():
+        user_id = world.people["dual_role"].id
+        fresh = pages.poll_ticket(user_id, world.thread_id)
+        assert pages.ticket_ok(fresh, user_id, world.thread_id)
+        assert not pages.ticket_ok(fresh, world.people["trainee_in"].id, world.thread_id)
+        assert not pages.ticket_ok(fresh, user_id, world.other_thread_id)
+        issued = int(fresh.split(".")[0]) - pages.TICKET_SECONDS - 5
+        old = f"{issued}.{pages._ticket_mac(user_id, world.thread_id, issued)}"
+        assert not pages.ticket_ok(old, user_id, world.thread_id)
+        for bad in (None, "", "x.y", "123", "99999999999999.abc"):
+            assert not pages.ticket_ok(bad, user_id, world.thread_id)

@@ -143,6 +143,52 @@ def queue(user) -> list:
     return [(p, reports.get(p.id, []), boards.get(p.board_id, "")) for p in posts]
 
 
+# --- the poll's ticket: an idle poll answered with two statements ---------------------------------
+# The thread page (read after the full check) gives its poll a ticket: this person, this
+# thread, when, signed with the app's key. While the ticket is fresh, a poll whose thread has
+# nothing after `seen` is answered 204 after reading the session and the thread's version
+# alone. A 204 says nothing the person did not know (no content, no count), and anything new
+# goes through the full check first, so a person who lost the board (withdrawn, suspended) is
+# refused the moment there is something to see; a deactivated account is refused at once.
+
+TICKET_SECONDS = 30 * 60
+
+
+def _ticket_mac(user_id: int, thread_id: int, issued: int) -> str:
+    import hashlib
+    import hmac
+
+    from flask import current_app
+
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    message = f"board-poll:{user_id}:{thread_id}:{issued}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def poll_ticket(user_id: int, thread_id: int) -> str:
+    import time
+
+    issued = int(time.time())
+    return f"{issued}.{_ticket_mac(user_id, thread_id, issued)}"
+
+
+def ticket_ok(ticket: str | None, user_id: int, thread_id: int) -> bool:
+    import hmac
+    import time
+
+    issued, _, mac = (ticket or "").partition(".")
+    if not issued.isdigit() or len(issued) > 12 or not mac:
+        return False
+    if not 0 <= time.time() - int(issued) <= TICKET_SECONDS:
+        return False
+    return hmac.compare_digest(mac, _ticket_mac(user_id, thread_id, int(issued)))
+
+
+def thread_version(thread_id: int) -> int | None:
+    return db.session.execute(db.select(Thread.last_post_id).where(Thread.id == thread_id)).scalar_one_or_none()
+
+
 # --- a message next to the control that was used (kept over the 303 of a plain request) ---------
 
 

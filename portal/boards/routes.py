@@ -19,6 +19,11 @@ from portal.models import BoardTopic, Post, Thread
 from portal.web import redirect_to, render_page, wants_fragment
 
 
+@bp.app_template_global("board_poll_ticket")
+def board_poll_ticket(thread_id: int) -> str:
+    return pages.poll_ticket(current_user.id, thread_id)
+
+
 def _cursor(name: str) -> int | None:
     return inputs.optional_record_id(request.args.get(name))
 
@@ -165,8 +170,13 @@ def thread(thread_id: int):
 def new_replies(thread_id: int):
     """The open thread's poll: 204 while nothing new (the thread's version is the id of its
     latest post, compared before anything else is read), else "N new replies"."""
-    thread = thread_for(thread_id)
     seen = _cursor("seen") or 0
+    if pages.ticket_ok(request.args.get("t"), current_user.id, thread_id):
+        require("use_boards")  # the fast path (see pages.poll_ticket): nothing new, nothing said
+        version = pages.thread_version(thread_id)
+        if version is not None and version <= seen:
+            return "", 204
+    thread = thread_for(thread_id)
     if thread.last_post_id <= seen:
         return "", 204
     count = pages.new_reply_count(current_user, thread, seen)
