@@ -607,6 +607,15 @@ def test_a_reply_sent_twice_with_its_form_key_makes_one_post(app):
     assert posts() == 1
     hx = client.post(f"{url}/reply", data=data, headers={"HX-Request": "true"})  # and through htmx
     assert hx.status_code == 200 and posts() == 1
+    # an old key under a changed text (a restored draft edited): a new post, not a lost one
+    client.post(f"{url}/reply", data={**data, "body": "Sent on a shaky train, and more"})
+    with app.app_context():
+        assert (
+            db.session.execute(
+                db.select(Post.client_key).where(Post.body == "Sent on a shaky train, and more")
+            ).scalar_one()
+            is None
+        )
     # the fresh form after a reply carries a new key: the next reply is a new post
     new_key = _key_of(hx.get_data(as_text=True))
     assert new_key != key

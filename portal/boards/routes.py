@@ -63,7 +63,8 @@ def board(board_id: int):
 
 
 def _posted_again(existing: Post) -> posting.Posted:
-    """The form was sent again with the key of a post already made: that post, not another."""
+    """The form was sent again, unchanged, with the key of a post already made: that post, not
+    another. (A changed text under an old key is a new post, made without the key.)"""
     return posting.Posted(existing, existing.crisis_flagged_at is not None)
 
 
@@ -88,7 +89,7 @@ def new_thread(board_id: int):
         existing = posting.already_posted(current_user, form.key.data)
         key = form.key.data if existing is None else None
         try:
-            if existing is not None and existing.board_id == board.id:
+            if existing is not None and existing.board_id == board.id and existing.body == form.body.data:
                 posted = _posted_again(existing)
             else:
                 posted = posting.start_thread(
@@ -197,7 +198,7 @@ def reply(thread_id: int):
         existing = posting.already_posted(current_user, form.key.data)
         key = form.key.data if existing is None else None
         try:
-            if existing is not None and existing.thread_id == thread.id:
+            if existing is not None and existing.thread_id == thread.id and existing.body == form.body.data:
                 posted = _posted_again(existing)
             else:
                 posted = posting.reply(thread, current_user, form.body.data, key)

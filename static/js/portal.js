@@ -232,7 +232,8 @@
   // Cleared before the answer is swapped in, so the fresh form (with its new key) never gets
   // the old text and key back.
   function done(event) {
-    var form = event.detail && event.detail.elt;
+    var detail = event.detail || {};
+    var form = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
     if (!form || !form.matches || !form.matches("form[data-keep-draft]")) { return; }
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     if (status >= 200 && status < 400) {  // posted (or had been already): nothing left to keep
