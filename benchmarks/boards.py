@@ -11,9 +11,11 @@ holds a tenth of the posts. One trainee, enrolled in both cohorts, reads:
 1. the thread list (first page, and a page further down by keyset), the long thread's first
    page and a page near its end: p50 and p95 at 1 000 and at 100 000 posts, and the ratio of
    the p95s. Target: p95 at 100 000 at most 1.5x the p95 at 1 000.
-2. the idle new-reply poll (nothing new: 204) on the large board beside the trivial route
-   (/healthz), measured just before it on the same server. Target: at least 0.6x its
-   throughput.
+2. the idle new-reply poll (nothing new: 204) on the large board, with the ticket the thread
+   page gives it (two statements: the session, the thread's version), beside the trivial
+   route (/healthz), measured just before it on the same server. Target: at least 0.6x its
+   throughput. Most of what the poll costs beyond /healthz is signing the person in (the
+   session row and its roles, as on every signed-in request).
 
 BENCH_POSTS changes the large board's size (100000 by default). A measurement, not a test:
 it prints numbers and never fails on them.
