@@ -170,7 +170,9 @@ def thread(thread_id: int):
 @login_required
 def new_replies(thread_id: int):
     """The open thread's poll: 204 while nothing new (the thread's version is the id of its
-    latest post, compared before anything else is read), else "N new replies"."""
+    latest post), else "N new replies". With the ticket its thread page gave it (pages.
+    poll_ticket), nothing new is answered after reading only the session and the version;
+    anything else goes through the full check."""
     seen = _cursor("seen") or 0
     if pages.ticket_ok(request.args.get("t"), current_user.id, thread_id):
         require("use_boards")  # the fast path (see pages.poll_ticket): nothing new, nothing said
