@@ -50,6 +50,7 @@ bench: setup
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/attendance.py
 	$(PY) benchmarks/exams.py
+	$(PY) benchmarks/boards.py
 
 lint: setup
 	$(VENV)/bin/ruff check portal tests

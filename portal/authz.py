@@ -444,6 +444,7 @@ def visible_supervisees(user):
 # their author.
 
 from portal.models import Board, BoardKind, BoardSuspension, Post, Thread, utcnow  # noqa: E402
+from sqlalchemy.orm import lazyload  # noqa: E402
 
 
 def board_suspended(user, board: Board) -> bool:
@@ -467,7 +468,9 @@ def _held(model, ident):
     cache = g.setdefault("_board_rows", {})
     key = (model.__name__, ident)
     if key not in cache:
-        cache[key] = db.session.get(model, ident)
+        # Only the row: what a check needs of its relationships loads when it is read (a
+        # trainee's check never reads a cohort's sessions or facilitators).
+        cache[key] = db.session.get(model, ident, options=[lazyload("*")])
     return cache[key]
 
 
@@ -510,6 +513,14 @@ def _reply(u, thread: Thread) -> bool:
     return thread.locked_at is None and _post_on_board(u, thread.board)
 
 
+def _read_thread(u, thread: Thread) -> bool:
+    """A thread whose opening post is hidden or waits for approval is, title and all, for its
+    author and the board's moderators only."""
+    if not _read_board(u, thread.board):
+        return False
+    return thread.opening_shown or thread.author_id == u.id or moderates(u, thread.board)
+
+
 def post_shown(u, post: Post, board: Board) -> bool:
     """Hidden and waiting posts: their author and the board's moderators only."""
     if post.hidden_at is None and not post.pending:
@@ -523,7 +534,7 @@ def _board_of(post: Post) -> Board:
 
 def _read_post(u, post: Post) -> bool:
     board = _board_of(post)
-    return _read_board(u, board) and post_shown(u, post, board)
+    return _read_board(u, board) and post_shown(u, post, board) and _read_thread(u, _held(Thread, post.thread_id))
 
 
 def _edit_post(u, post: Post) -> bool:
@@ -552,7 +563,7 @@ RULES.update(
         "read_board": _read_board,
         "post_on_board": _post_on_board,
         "moderate_board": lambda u, board: moderates(u, board) and _read_board(u, board),
-        "read_thread": lambda u, thread: _read_board(u, thread.board),
+        "read_thread": _read_thread,
         "reply_thread": _reply,
         "moderate_thread": lambda u, thread: moderates(u, thread.board) and _read_board(u, thread.board),
         "read_post": _read_post,
@@ -634,5 +645,26 @@ RULES.update(
     {
         # A roll.PollState read for this very user in one query (no session or cohort loaded).
         "poll_roll": lambda u, state: is_admin(u) or (_is(u, Role.FACILITATOR) and state.facilitates),
+    }
+)
+
+
+# --- boards: topic categories of the community board (portal/boards/topics.py) -----------------
+# Admins create, rename, retire and restore them; whoever reads the board files a new thread
+# under an open topic and filters by topic; its moderators refile a thread (moderate_thread).
+
+
+def _manage_topics(u, board: Board) -> bool:
+    return board.kind == BoardKind.COMMUNITY and is_admin(u) and _read_board(u, board)
+
+
+def _manage_topic(u, topic) -> bool:
+    return _manage_topics(u, _held(Board, topic.board_id))
+
+
+RULES.update(
+    {
+        "manage_board_topics": _manage_topics,
+        "manage_board_topic": _manage_topic,
     }
 )

@@ -36,6 +36,7 @@ from portal.models import (  # --- attendance: AttendanceSettings, CheckinWindow
     BoardConsent,
     BoardSuspension,
     BoardText,
+    BoardTopic,
     CalendarFeed,
     CheckinWindow,
     Cohort,
@@ -237,6 +238,22 @@ def boards_out_unchanged(w: World, act: Act) -> str | None:
         after = {r for r in act.after[table] if r[at] == w.board_out}
         if before != after:
             return f"changed {table} of Cohort Out's board"
+    return None
+
+
+# --- boards: topics --- the community board: admins, facilitators and everyone enrolled read it.
+COMMUNITY_READERS = ("trainee_in", "trainee_out", "dual_role", *FACILITATORS, "admin")
+TOPICS_ADMIN = {
+    **{p: "missing" for p in PRINCIPALS},
+    **dict.fromkeys(SIGNED_OUT, "login"),
+    **dict.fromkeys(COMMUNITY_READERS, "deny"),
+    "admin": "ok",
+}
+
+
+def _no_topic_off_the_community_board(w: World, act: Act) -> str | None:
+    if one(w, db.select(BoardTopic.board_id).where(BoardTopic.board_id != w.community).limit(1)) is not None:
+        return "a topic was made on a board that is not the community board"
     return None
 
 
@@ -592,6 +609,17 @@ MATRIX: dict[tuple[str, str], Row] = {
         BOARD_IN,
         body=lambda w: {"title": "Matrix thread", "body": "Hello from the matrix."},
         effect=lambda w, act: one(w, db.select(Thread.board_id).where(Thread.title == "Matrix thread")) == w.board_in,
+        probes=(
+            Probe(  # --- boards: topics --- a topic of another board is no choice here
+                "the community board's topic",
+                body=lambda w: {"title": "Matrix thread", "body": "Hi.", "topic_id": str(w.boards_topic_id)},
+                check=lambda w, act: (
+                    "filed a thread under another board's topic"
+                    if one(w, db.select(Thread.id).where(Thread.board_id == w.board_in, Thread.topic_id.is_not(None)))
+                    else None
+                ),
+            ),
+        ),
     ),
     ("boards.reply", "POST"): Row(
         BOARD_IN,
@@ -747,6 +775,51 @@ MATRIX: dict[tuple[str, str], Row] = {
         },
         effect=lambda w, act: (
             one(w, db.select(BoardText.value).where(BoardText.key == "crisis_resources")) == "Call 988."
+        ),
+    ),
+    # --- boards: topics of the community board --- admins manage them; whoever else reads the
+    # community board is refused (403), people who do not read it never learn it exists (404).
+    ("boards.topics_page", "GET"): Row(TOPICS_ADMIN, url=lambda w: {"board_id": w.community}),
+    ("boards.topics_page", "POST"): Row(
+        TOPICS_ADMIN,
+        url=lambda w: {"board_id": w.community},
+        body=lambda w: {"name": "Matrix topic"},
+        effect=lambda w, act: one(w, db.select(BoardTopic.board_id).where(BoardTopic.name == "Matrix topic"))
+        == w.community,
+        probes=(
+            Probe(
+                "Cohort Out's board (topics are the community board's)",
+                url=lambda w: {"board_id": w.board_out},
+                body=lambda w: {"name": "Matrix topic"},
+                check=_no_topic_off_the_community_board,
+            ),
+        ),
+    ),
+    ("boards.rename_topic", "POST"): Row(
+        TOPICS_ADMIN,
+        body=lambda w: {"name": "Matrix renamed"},
+        effect=lambda w, act: one(w, db.select(BoardTopic.name).where(BoardTopic.id == w.boards_topic_id))
+        == "Matrix renamed",
+    ),
+    ("boards.topic_state", "POST"): Row(
+        TOPICS_ADMIN,
+        body=lambda w: {"action": "retire"},
+        effect=lambda w, act: one(w, db.select(BoardTopic.retired_at).where(BoardTopic.id == w.boards_topic_id))
+        is not None,
+    ),
+    ("boards.file_thread", "POST"): Row(
+        TOPICS_ADMIN,
+        url=lambda w: {"thread_id": w.community_thread_id},
+        body=lambda w: {"topic_id": str(w.boards_topic_id)},
+        effect=lambda w, act: one(w, db.select(Thread.topic_id).where(Thread.id == w.community_thread_id))
+        == w.boards_topic_id,
+        probes=(
+            Probe(
+                "thread of Cohort Out, the community board's topic",
+                url=lambda w: {"thread_id": w.other_thread_id},
+                body=lambda w: {"topic_id": str(w.boards_topic_id)},
+                check=boards_out_unchanged,
+            ),
         ),
     ),
 }

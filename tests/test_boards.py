@@ -508,3 +508,380 @@ def test_query_counts_stay_the_same(app, queries):
 
         empty_tables(app)
     assert counts[0] == counts[1], counts
+
+
+# --- a hidden opening post hides its thread; reply counts are what everyone sees ---------------
+
+
+def _thread_row(html: str, thread_id: int) -> str:
+    start = html.index(f'id="thread-{thread_id}"')
+    return html[start : html.index("</li>", start)]
+
+
+def test_a_hidden_opening_post_hides_its_thread_title_from_the_list_and_by_url(app):
+    world = World.fresh(app)
+    facilitator = client_as(app, world, "facilitator_in")
+    board, thread = f"/boards/{world.board_in}", f"/threads/{world.thread_id}"
+    assert facilitator.post(f"/posts/{world.post_id}/hide", data={"reason": "Personal details"}).status_code == 303
+    for principal in ("dual_role",):
+        reader = client_as(app, world, principal)
+        assert "Week one thoughts" not in text_of(reader.get(board)), principal
+        assert reader.get(thread).status_code == 404, principal
+        assert reader.get(f"{thread}/new-replies?seen=0").status_code == 404
+        assert reader.post(f"/posts/{world.peer_post_id}/report", data={"reason": "spam"}).status_code == 404
+    peer = app.test_client()  # a replier who did not start the thread loses it too
+    AuthActions(peer, app).login_as(world.peers_in[0])
+    assert "Week one thoughts" not in text_of(peer.get(board))
+    # its author and the moderators still see it, marked
+    for client in (client_as(app, world, "trainee_in"), facilitator, client_as(app, world, "admin")):
+        assert "Hidden from the board" in _thread_row(client.get(board).get_data(as_text=True), world.thread_id)
+        assert client.get(thread).status_code == 200
+    # shown again: back for everyone
+    facilitator.post(f"/posts/{world.post_id}/moderate", data={"action": "unhide"})
+    assert "Week one thoughts" in text_of(client_as(app, world, "dual_role").get(board))
+
+
+def test_a_waiting_opening_post_hides_its_thread_until_approved(app):
+    world = World.fresh(app)
+    newcomer = client_as(app, world, "dual_role")
+    newcomer.post(f"/boards/{world.board_in}/new", data={"title": "Great deal here", "body": "https://spam.example"})
+    board = f"/boards/{world.board_in}"
+    assert "Great deal here" in text_of(newcomer.get(board))
+    assert "Great deal here" not in text_of(client_as(app, world, "trainee_in").get(board))
+    with app.app_context():
+        post_id = db.session.execute(db.select(Post.id).where(Post.pending.is_(True))).scalar_one()
+    client_as(app, world, "facilitator_in").post(f"/posts/{post_id}/moderate", data={"action": "approve"})
+    assert "Great deal here" in text_of(client_as(app, world, "trainee_in").get(board))
+
+
+def test_reply_counts_leave_out_hidden_and_waiting_replies(app):
+    world = World.fresh(app)
+    board = f"/boards/{world.board_in}"
+
+    def count_seen_by(principal):
+        html = client_as(app, world, principal).get(board).get_data(as_text=True)
+        return re.search(r"(\d+) repl", _thread_row(html, world.thread_id)).group(1)
+
+    assert count_seen_by("dual_role") == "1"  # Peer In 1's reply
+    facilitator = client_as(app, world, "facilitator_in")
+    facilitator.post(f"/posts/{world.peer_post_id}/hide", data={"reason": "Not kind"})
+    assert count_seen_by("dual_role") == "0"
+    assert count_seen_by("facilitator_in") == "0"  # the count is what everyone sees
+    client_as(app, world, "dual_role").post(f"/threads/{world.thread_id}/reply", data={"body": "see www.spam.example"})
+    assert count_seen_by("trainee_in") == "0"  # waiting for approval: not counted
+    client_as(app, world, "trainee_in").post(f"/threads/{world.thread_id}/reply", data={"body": "plain words"})
+    assert count_seen_by("trainee_in") == "1"
+    facilitator.post(f"/posts/{world.peer_post_id}/moderate", data={"action": "unhide"})
+    assert count_seen_by("trainee_in") == "2"
+    with app.app_context():
+        waiting = db.session.execute(db.select(Post.id).where(Post.pending.is_(True))).scalar_one()
+    facilitator.post(f"/posts/{waiting}/moderate", data={"action": "approve"})
+    assert count_seen_by("trainee_in") == "3"
+
+
+# --- a reply sent twice (double click, retry after the connection dropped) is one post ---------
+
+
+def _key_of(html: str) -> str:
+    return re.search(r'<input id="key" name="key" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_a_reply_sent_twice_with_its_form_key_makes_one_post(app):
+    world = World.fresh(app)
+    client = client_as(app, world, "trainee_in")
+    url = f"/threads/{world.thread_id}"
+    key = _key_of(client.get(url).get_data(as_text=True))
+    assert len(key) >= 16
+
+    def posts():
+        with app.app_context():
+            return db.session.execute(
+                db.select(db.func.count(Post.id)).where(Post.body == "Sent on a shaky train")
+            ).scalar_one()
+
+    data = {"body": "Sent on a shaky train", "seen": str(world.peer_post_id), "key": key}
+    first = client.post(f"{url}/reply", data=data)
+    assert first.status_code == 303 and posts() == 1
+    again = client.post(f"{url}/reply", data=data)  # the connection dropped, the form retried
+    assert again.status_code == 303 and again.headers["Location"] == first.headers["Location"]
+    assert posts() == 1
+    hx = client.post(f"{url}/reply", data=data, headers={"HX-Request": "true"})  # and through htmx
+    assert hx.status_code == 200 and posts() == 1
+    # an old key under a changed text (a restored draft edited): a new post, not a lost one
+    client.post(f"{url}/reply", data={**data, "body": "Sent on a shaky train, and more"})
+    with app.app_context():
+        assert (
+            db.session.execute(
+                db.select(Post.client_key).where(Post.body == "Sent on a shaky train, and more")
+            ).scalar_one()
+            is None
+        )
+    # the fresh form after a reply carries a new key: the next reply is a new post
+    new_key = _key_of(hx.get_data(as_text=True))
+    assert new_key != key
+    client.post(f"{url}/reply", data={**data, "key": new_key})
+    assert posts() == 2
+    # a form without a key still posts (every time)
+    client.post(f"{url}/reply", data={"body": "Sent on a shaky train", "seen": "0"})
+    assert posts() == 3
+    # another person's key is theirs: the same key from someone else makes their own post
+    other = client_as(app, world, "dual_role")
+    other.post(f"{url}/reply", data={**data, "key": key})
+    assert posts() == 4
+
+
+def test_a_new_thread_sent_twice_is_one_thread(app):
+    world = World.fresh(app)
+    client = client_as(app, world, "trainee_in")
+    new = f"/boards/{world.board_in}/new"
+    key = _key_of(client.get(new).get_data(as_text=True))
+    data = {"title": "Only once", "body": "Hello", "key": key}
+    first, again = client.post(new, data=data), client.post(new, data=data)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    with app.app_context():
+        count = db.session.execute(db.select(db.func.count(Thread.id)).where(Thread.title == "Only once"))
+        assert count.scalar_one() == 1
+
+
+def test_a_bad_form_key_is_refused_next_to_nothing_saved(app):
+    world = World.fresh(app)
+    client = client_as(app, world, "trainee_in")
+    response = client.post(f"/threads/{world.thread_id}/reply", data={"body": "x", "key": "<script>"})
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.execute(db.select(Post.id).where(Post.body == "x")).first() is None
+
+
+# --- topic categories of the community board ------------------------------------------------------
+
+
+def test_admins_create_rename_and_retire_topics_and_threads_are_filed_and_filtered(app):
+    from portal.models import BoardTopic
+
+    world = World.fresh(app)
+    admin = client_as(app, world, "admin")
+    topics_url = f"/boards/{world.community}/topics"
+    assert admin.get(topics_url).status_code == 200
+    assert "Tech help" in text_of(admin.get(topics_url))  # the world's topic
+    for name in ("Resources", "Jobs"):
+        assert admin.post(topics_url, data={"name": name}).status_code == 303
+    refused = admin.post(topics_url, data={"name": "  tech   HELP "})
+    assert refused.status_code == 422 and "already a topic" in text_of(refused)
+    assert admin.post(topics_url, data={"name": ""}).status_code == 422
+    with app.app_context():
+        ids = dict(db.session.execute(db.select(BoardTopic.name, BoardTopic.id)).all())
+        assert set(ids) == {"Tech help", "Resources", "Jobs"}
+    tech, jobs = ids["Tech help"], ids["Jobs"]
+    # a trainee files a new thread under a topic; the board filters by topic
+    trainee = client_as(app, world, "trainee_in")
+    new = f"/boards/{world.community}/new"
+    form = trainee.get(f"{new}?topic={tech}").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{tech}">Tech help</option>|<option value="{tech}" selected>', form)
+    assert (
+        trainee.post(new, data={"title": "Zoom keeps freezing", "body": "Any tips?", "topic_id": str(tech)}).status_code
+        == 303
+    )
+    trainee.post(new, data={"title": "Hiring peers in Ohio", "body": "Openings.", "topic_id": str(jobs)})
+    everything = text_of(trainee.get(f"/boards/{world.community}"))
+    assert "Zoom keeps freezing" in everything and "Hiring peers in Ohio" in everything and "Welcome" in everything
+    only_tech = text_of(trainee.get(f"/boards/{world.community}?topic={tech}"))
+    assert "Zoom keeps freezing" in only_tech and "Hiring peers in Ohio" not in only_tech and "Welcome" not in only_tech
+    # rename: the threads follow
+    assert admin.post(f"/boards/topics/{tech}/rename", data={"name": "Tech and tools"}).status_code == 303
+    assert "Tech and tools" in text_of(trainee.get(f"/threads/{_thread_id('Zoom keeps freezing', app)}"))
+    admin.post(f"/boards/topics/{tech}/rename", data={"name": "Jobs"})
+    assert "already a topic" in text_of(admin.get(topics_url))
+    # retire: no new threads under it, its threads keep it and can still be listed
+    assert admin.post(f"/boards/topics/{jobs}/state", data={"action": "retire"}).status_code == 303
+    assert f'value="{jobs}"' not in trainee.get(new).get_data(as_text=True)
+    refused = trainee.post(new, data={"title": "Late job", "body": "x", "topic_id": str(jobs)})
+    assert refused.status_code == 422 and _thread_id("Late job", app) is None
+    assert "Hiring peers in Ohio" in text_of(trainee.get(f"/boards/{world.community}?topic={jobs}"))
+    admin.post(f"/boards/topics/{jobs}/state", data={"action": "restore"})
+    assert f'value="{jobs}"' in trainee.get(new).get_data(as_text=True)
+    with app.app_context():
+        actions = set(
+            db.session.execute(db.select(AuditEvent.action).where(AuditEvent.action.like("board.topic%"))).scalars()
+        )
+    assert actions == {"board.topic_created", "board.topic_renamed", "board.topic_retired", "board.topic_restored"}
+
+
+def _thread_id(title: str, app) -> int | None:
+    with app.app_context():
+        return db.session.execute(db.select(Thread.id).where(Thread.title == title)).scalar_one_or_none()
+
+
+def test_topics_are_the_community_boards_and_only_admins_manage_them(app):
+    from portal.boards import topics
+    from portal.models import BoardTopic
+
+    world = World.fresh(app)
+    admin = client_as(app, world, "admin")
+    assert admin.get(f"/boards/{world.board_in}/topics").status_code == 403  # not on a cohort board
+    for principal in ("trainee_in", "facilitator_in"):
+        client = client_as(app, world, principal)
+        assert client.get(f"/boards/{world.community}/topics").status_code == 403, principal
+        assert client.post(f"/boards/{world.community}/topics", data={"name": "Mine"}).status_code == 403
+    with app.app_context():
+        assert db.session.execute(db.select(BoardTopic.id)).scalar_one() == world.boards_topic_id
+        community = db.session.get(Board, world.community)
+        admin_user = db.session.get(User, world.people["admin"].id)
+        topic = topics.create(community, "Resources", admin_user)
+        with __import__("pytest").raises(__import__("portal.boards.posting", fromlist=["x"]).BoardError):
+            topics.create(db.session.get(Board, world.board_in), "Resources", admin_user)
+        db.session.commit()
+        topic_id = topic.id
+    # a topic of the community board is no topic of a cohort board
+    trainee = client_as(app, world, "trainee_in")
+    assert trainee.get(f"/boards/{world.board_in}?topic={topic_id}").status_code == 404
+    refused = trainee.post(
+        f"/boards/{world.board_in}/new", data={"title": "Sneaky", "body": "x", "topic_id": str(topic_id)}
+    )
+    assert refused.status_code == 422 and _thread_id("Sneaky", app) is None
+    assert trainee.post(f"/boards/topics/{topic_id}/rename", data={"name": "Mine"}).status_code == 403
+    assert (
+        client_as(app, world, "supervisor_in")
+        .post(f"/boards/topics/{topic_id}/state", data={"action": "retire"})
+        .status_code
+        == 404
+    )
+
+
+def test_moderators_file_a_thread_under_a_topic_and_a_moved_thread_leaves_it(app):
+    from portal.boards import topics
+    from portal.models import BoardTopic
+
+    world = World.fresh(app)
+    with app.app_context():
+        topic = topics.create(
+            db.session.get(Board, world.community), "Practice", db.session.get(User, world.people["admin"].id)
+        )
+        db.session.commit()
+        topic_id = topic.id
+    admin = client_as(app, world, "admin")
+    url = f"/threads/{world.community_thread_id}"
+    assert "File under" in text_of(admin.get(url))
+    assert admin.post(f"{url}/topic", data={"topic_id": str(topic_id)}).status_code == 303
+    assert "Welcome" in text_of(admin.get(f"/boards/{world.community}?topic={topic_id}"))
+    # a trainee does not moderate the community board
+    assert client_as(app, world, "trainee_in").post(f"{url}/topic", data={"topic_id": "0"}).status_code == 403
+    # moved to a cohort board, the thread leaves the community board's topic
+    admin.post(f"{url}/move", data={"board_id": str(world.board_in)})
+    with app.app_context():
+        thread = db.session.get(Thread, world.community_thread_id)
+        assert thread.board_id == world.board_in and thread.topic_id is None
+        assert db.session.get(BoardTopic, topic_id).retired_at is None
+
+
+# --- a board of 100 000 posts: the same statements as a board of 10 ---------------------------------
+
+
+def test_statement_counts_do_not_grow_with_the_posts_of_a_board(app, queries):
+    """The generator of benchmarks/ fills Cohort In's board: 10 posts, then 100 000 on PostgreSQL
+    (5 000 on SQLite, where this only checks the shape of the queries). The thread list (all
+    topics and one), the long thread's first and a deep page, and the idle poll each run as many
+    SQL statements as with 10 posts."""
+    from benchmarks.board_data import generate
+    from tests.factories import empty_tables
+
+    with app.app_context():
+        large = 100_000 if db.engine.dialect.name == "postgresql" else 5_000
+    counts = {}
+    for posts in (10, large):
+        world = World.fresh(app)
+        with app.app_context():
+            authors = [world.people["trainee_in"].id, world.people["dual_role"].id, world.peers_in[0].id]
+            made = generate(world.board_in, authors, posts=posts, threads=max(3, posts // 50))
+            total = db.session.execute(
+                db.select(db.func.count(Post.id)).where(Post.board_id == world.board_in)
+            ).scalar_one()
+            assert total >= posts
+            last = db.session.execute(
+                db.select(Thread.last_post_id).where(Thread.id == made.long_thread_id)
+            ).scalar_one()
+            deep = (
+                db.session.execute(
+                    db.select(Post.id)
+                    .where(Post.thread_id == made.long_thread_id)
+                    .order_by(Post.id.desc())
+                    .offset(25)
+                    .limit(1)
+                ).scalar_one_or_none()
+                or 0
+            )
+        client = client_as(app, world, "trainee_in")
+        row = []
+        for url in (
+            f"/boards/{world.board_in}",
+            f"/boards/{world.board_in}?before={last}",
+            f"/threads/{made.long_thread_id}",
+            f"/threads/{made.long_thread_id}?after={deep}",
+            f"/threads/{made.long_thread_id}/new-replies?seen={last}",
+            f"/threads/{made.long_thread_id}/new-replies?seen=0",
+        ):
+            with queries() as statements:
+                assert client.get(url).status_code in (200, 204), url
+            row.append(len(statements))
+        counts[posts] = row
+        empty_tables(app)
+    assert counts[10] == counts[large], counts
+
+
+def test_the_idle_poll_with_its_ticket_reads_two_statements_and_never_opens_a_door(app, queries):
+    world = World.fresh(app)
+    reader = client_as(app, world, "dual_role")
+    html = reader.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    poll = re.search(r'hx-get="(/threads/\d+/new-replies\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "t=" in poll
+    with queries() as statements:
+        assert reader.get(poll).status_code == 204
+    assert len(statements) <= 2, [str(s)[:80] for s in statements]  # the session, the thread's version
+    # the ticket is this person's, for this thread: anyone else, or another thread, gets the full check
+    ticket = poll.split("t=")[1]
+    outsider = client_as(app, world, "trainee_out")
+    assert outsider.get(poll).status_code == 404
+    other = f"/threads/{world.other_thread_id}/new-replies?seen=999999&t={ticket}"
+    assert reader.get(other).status_code == 404
+    forged = poll.replace(ticket, ticket[:-4] + ("0000" if not ticket.endswith("0000") else "1111"))
+    with queries() as statements:
+        assert reader.get(forged).status_code == 204
+    assert len(statements) > 2  # a forged ticket: the full check
+    # suspended: nothing new still says nothing; something new goes through the full check
+    facilitator = client_as(app, world, "facilitator_in")
+    facilitator.post(
+        f"/boards/{world.board_in}/suspend",
+        data={"user_id": str(world.people["dual_role"].id), "days": "7", "reason": "Pause"},
+    )
+    assert reader.get(poll).status_code == 204
+    client_as(app, world, "trainee_in").post(f"/threads/{world.thread_id}/reply", data={"body": "News"})
+    assert reader.get(poll).status_code == 404
+    # a deactivated account: refused at once
+    from portal import people as accounts
+
+    writer = client_as(app, world, "trainee_in")
+    html = writer.get(f"/threads/{world.thread_id}").get_data(as_text=True)
+    own = re.search(r'hx-get="(/threads/\d+/new-replies\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert writer.get(own).status_code == 204
+    with app.app_context():
+        admin = db.session.get(User, world.people["admin"].id)
+        accounts.deactivate(db.session.get(User, world.people["trainee_in"].id), admin, "left")
+        db.session.commit()
+    assert writer.get(own).status_code in (302, 303, 401)
+
+
+def test_an_old_poll_ticket_is_not_taken(app):
+    from portal.boards import pages
+
+    world = World.fresh(app)
+    with app.test_request_context():
+        user_id = world.people["dual_role"].id
+        fresh = pages.poll_ticket(user_id, world.thread_id)
+        assert pages.ticket_ok(fresh, user_id, world.thread_id)
+        assert not pages.ticket_ok(fresh, world.people["trainee_in"].id, world.thread_id)
+        assert not pages.ticket_ok(fresh, user_id, world.other_thread_id)
+        issued = int(fresh.split(".")[0]) - pages.TICKET_SECONDS - 5
+        old = f"{issued}.{pages._ticket_mac(user_id, world.thread_id, issued)}"
+        assert not pages.ticket_ok(old, user_id, world.thread_id)
+        for bad in (None, "", "x.y", "123", "99999999999999.abc"):
+            assert not pages.ticket_ok(bad, user_id, world.thread_id)

@@ -297,6 +297,12 @@ def page_urls(app, world) -> list[tuple[object, str]]:
         if rule.endpoint == "cohorts.enrollment" and getattr(world, "invitee_in", None) is not None:
             # cohorts ux: the page of a trainee who has not signed up (its "invite again" form).
             urls.append((rule, world.url_for(rule, enrollment_id=world.enrollments[world.invitee_in.id])))
+        # --- boards: topics live on the community board: its topics page and a thread of it
+        # (the moderators' "File under" form)
+        if rule.endpoint == "boards.topics_page":
+            urls.append((rule, world.url_for(rule, board_id=world.community)))
+        if rule.endpoint == "boards.thread":
+            urls.append((rule, world.url_for(rule, thread_id=world.community_thread_id)))
     return urls
 
 

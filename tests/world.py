@@ -388,6 +388,15 @@ class World:
             self.board_in, self.board_out, self.community = self.board_in.id, self.board_out.id, self.community.id
             db.session.commit()
         self.values.update({"board_id": self.board_in, "thread_id": self.thread_id, "post_id": self.post_id})
+        # --- boards: topics --- an open topic of the community board (boards_topic_id); the
+        # community thread is filed under none.
+        with self.app.app_context():
+            from portal.boards import topics
+
+            admin = db.session.get(User, p["admin"].id)
+            self.boards_topic_id = topics.create(db.session.get(Board, self.community), "Tech help", admin).id
+            db.session.commit()
+        self.values["board_topic_id"] = self.boards_topic_id
 
     def url_for(self, rule, **values) -> str:
         """The rule's URL with the world's values (or the ones given) in its arguments."""

@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("boards", __name__)
 
-from portal.boards import moderation_routes, routes  # noqa: E402, F401
+from portal.boards import moderation_routes, routes, topic_routes  # noqa: E402, F401

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from portal.forms import PortalForm, coerce_id
+from portal.forms import PortalForm, coerce_id, coerce_id_or_zero
 
 BODY_MAX = 10_000
 
@@ -16,13 +16,30 @@ def _body(label="Your message"):
     )
 
 
+def new_key() -> str:
+    """A fresh idempotency key for a form that makes a post."""
+    import secrets
+
+    return secrets.token_urlsafe(18)
+
+
+def _key():
+    # The form's idempotency key: sent again with the same key (a double click, a retry after
+    # the connection dropped), the form makes one post. Made when the form is shown.
+    return HiddenField(validators=[Optional(), Length(max=40), Regexp(r"^[A-Za-z0-9_-]+$")], default=new_key)
+
+
 class ThreadForm(PortalForm):
     title = StringField("Title", validators=[DataRequired("Give the thread a title."), Length(max=160)])
+    # Choices: "No topic" (0) and the board's open topics (set by the route; only on boards with topics).
+    topic_id = SelectField("Topic", coerce=coerce_id_or_zero, validate_choice=True, default=0)
     body = _body()
+    key = _key()
 
 
 class ReplyForm(PortalForm):
     body = _body("Your reply")
+    key = _key()
 
 
 class EditForm(PortalForm):
@@ -64,6 +81,18 @@ class ThreadActionForm(PortalForm):
             SelectChoice("unpin", "Unpin"),
         ],
     )
+
+
+class TopicForm(PortalForm):
+    name = StringField("Topic name", validators=[DataRequired("Give the topic a name."), Length(max=60)])
+
+
+class TopicStateForm(PortalForm):
+    action = SelectField("Action", choices=[SelectChoice("retire", "Retire"), SelectChoice("restore", "Restore")])
+
+
+class FileUnderForm(PortalForm):
+    topic_id = SelectField("Topic", coerce=coerce_id_or_zero, validate_choice=True)
 
 
 class MoveForm(PortalForm):

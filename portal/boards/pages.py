@@ -11,7 +11,7 @@ from sqlalchemy import or_
 from portal.authz import moderated_boards, shown_posts_clause
 from portal.boards.posting import PAGE_SIZE
 from portal.extensions import db
-from portal.models import Board, Post, PostReport, PostRevision, Thread, User
+from portal.models import Board, BoardTopic, Post, PostReport, PostRevision, Thread, User
 
 PINNED_MAX = 20
 
@@ -23,9 +23,13 @@ class ThreadPage:
     next_before: int | None
 
 
-def thread_page(board: Board, before: int | None) -> ThreadPage:
+def thread_page(
+    board: Board, before: int | None, user=None, moderator: bool = True, topic_id: int | None = None
+) -> ThreadPage:
     """Pinned threads first (on the first page), then the others by latest activity; `before`
-    is the activity id (Thread.last_post_id) of the last thread already shown."""
+    is the activity id (Thread.last_post_id) of the last thread already shown. A thread whose
+    opening post is hidden or waiting is listed only for its author and the moderators;
+    `topic_id` keeps the threads of one topic."""
     base = (
         db.select(
             Thread.id,
@@ -35,11 +39,18 @@ def thread_page(board: Board, before: int | None) -> ThreadPage:
             Thread.last_post_id,
             Thread.pinned,
             Thread.locked_at,
+            Thread.opening_shown,
             User.display_name.label("author_name"),
+            BoardTopic.name.label("topic_name"),
         )
         .join(User, User.id == Thread.author_id)
+        .outerjoin(BoardTopic, BoardTopic.id == Thread.topic_id)
         .where(Thread.board_id == board.id)
     )
+    if not moderator:
+        base = base.where(or_(Thread.opening_shown.is_(True), Thread.author_id == user.id))
+    if topic_id is not None:
+        base = base.where(Thread.topic_id == topic_id)
     pinned = []
     if before is None:
         pinned = db.session.execute(
@@ -130,6 +141,52 @@ def queue(user) -> list:
             )
         }
     return [(p, reports.get(p.id, []), boards.get(p.board_id, "")) for p in posts]
+
+
+# --- the poll's ticket: an idle poll answered with two statements ---------------------------------
+# The thread page (read after the full check) gives its poll a ticket: this person, this
+# thread, when, signed with the app's key. While the ticket is fresh, a poll whose thread has
+# nothing after `seen` is answered 204 after reading the session and the thread's version
+# alone. A 204 says nothing the person did not know (no content, no count), and anything new
+# goes through the full check first, so a person who lost the board (withdrawn, suspended) is
+# refused the moment there is something to see; a deactivated account is refused at once.
+
+TICKET_SECONDS = 30 * 60
+
+
+def _ticket_mac(user_id: int, thread_id: int, issued: int) -> str:
+    import hashlib
+    import hmac
+
+    from flask import current_app
+
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else key
+    message = f"board-poll:{user_id}:{thread_id}:{issued}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def poll_ticket(user_id: int, thread_id: int) -> str:
+    import time
+
+    issued = int(time.time())
+    return f"{issued}.{_ticket_mac(user_id, thread_id, issued)}"
+
+
+def ticket_ok(ticket: str | None, user_id: int, thread_id: int) -> bool:
+    import hmac
+    import time
+
+    issued, _, mac = (ticket or "").partition(".")
+    if not issued.isdigit() or len(issued) > 12 or not mac:
+        return False
+    if not 0 <= time.time() - int(issued) <= TICKET_SECONDS:
+        return False
+    return hmac.compare_digest(mac, _ticket_mac(user_id, thread_id, int(issued)))
+
+
+def thread_version(thread_id: int) -> int | None:
+    return db.session.execute(db.select(Thread.last_post_id).where(Thread.id == thread_id)).scalar_one_or_none()
 
 
 # --- a message next to the control that was used (kept over the 303 of a plain request) ---------

@@ -263,10 +263,23 @@ class Posted:
     crisis: bool
 
 
-def _add_post(thread: Thread, board: Board, author: User, body: str, now: datetime) -> Posted:
+def already_posted(author: User, client_key: str | None) -> Post | None:
+    """The post this person already sent with this form (its idempotency key), if any: a form
+    sent twice (a double click, a retry after the connection dropped) makes one post."""
+    if not client_key:
+        return None
+    return db.session.execute(
+        db.select(Post).where(Post.author_id == author.id, Post.client_key == client_key)
+    ).scalar_one_or_none()
+
+
+def _add_post(
+    thread: Thread, board: Board, author: User, body: str, now: datetime, client_key: str | None = None
+) -> Posted:
     check_rate(author, now)
     moderator = _moderates(author, board)
     pending = not moderator and has_link(body) and _approved_posts(author) < NEW_ACCOUNT_POSTS
+    opening = not thread.last_post_id
     post = Post(
         thread_id=thread.id,
         board_id=board.id,
@@ -275,16 +288,20 @@ def _add_post(thread: Thread, board: Board, author: User, body: str, now: dateti
         body_html=str(render_markdown(body)),
         created_at=now,
         pending=pending,
+        client_key=client_key or None,
     )
     db.session.add(post)
     db.session.flush()
+    if opening and pending:
+        thread.opening_shown = False
     db.session.execute(
         db.update(Thread)
         .where(Thread.id == thread.id)
         .values(
             last_post_id=case((Thread.last_post_id < post.id, post.id), else_=Thread.last_post_id),
             last_post_at=now,
-            reply_count=Thread.reply_count + (1 if thread.last_post_id else 0),
+            # replies everyone sees: not the opening post, not one waiting for approval
+            reply_count=Thread.reply_count + (0 if opening or pending else 1),
         )
         .execution_options(synchronize_session=False)
     )
@@ -321,18 +338,24 @@ def _check_crisis(post: Post, board: Board, thread: Thread, now: datetime) -> bo
     return True
 
 
-def start_thread(board: Board, author: User, title: str, body: str) -> Posted:
+def start_thread(
+    board: Board, author: User, title: str, body: str, client_key: str | None = None, topic_id: int | None = None
+) -> Posted:
+    """`topic_id`: one of the board's open topics (portal.boards.topics.open_topics), checked by
+    the caller's form."""
     now = utcnow()
-    thread = Thread(board_id=board.id, title=title, author_id=author.id, created_at=now, last_post_at=now)
+    thread = Thread(
+        board_id=board.id, title=title, author_id=author.id, created_at=now, last_post_at=now, topic_id=topic_id
+    )
     db.session.add(thread)
     db.session.flush()
-    return _add_post(thread, board, author, body, now)
+    return _add_post(thread, board, author, body, now, client_key)
 
 
-def reply(thread: Thread, author: User, body: str) -> Posted:
+def reply(thread: Thread, author: User, body: str, client_key: str | None = None) -> Posted:
     if thread.locked_at is not None:
         raise BoardError("This thread is locked: it takes no more replies.")
-    return _add_post(thread, thread.board, author, body, utcnow())
+    return _add_post(thread, thread.board, author, body, utcnow(), client_key)
 
 
 def edit(post: Post, body: str) -> bool:
@@ -341,12 +364,14 @@ def edit(post: Post, body: str) -> bool:
     if body == post.body:
         return False
     now = utcnow()
+    was_shown = _shown(post)
     db.session.add(PostRevision(post_id=post.id, body=post.body, written_at=post.edited_at or post.created_at))
     post.body, post.body_html, post.edited_at = body, str(render_markdown(body)), now
     board = db.session.get(Board, post.board_id)
     if not post.pending and not _moderates(post.author, board) and has_link(body):
         if _approved_posts(post.author) <= NEW_ACCOUNT_POSTS:
             post.pending = True
+    _visibility_changed(post, was_shown)
     return _check_crisis(post, board, db.session.get(Thread, post.thread_id), now)
 
 
@@ -369,19 +394,46 @@ def report(post: Post, reporter: User, reason: str) -> bool:
 # --- moderation (every action in the audit log) ---------------------------------------------------
 
 
+def _shown(post: Post) -> bool:
+    """Seen by everyone who reads the board (not hidden, not waiting for approval)."""
+    return post.hidden_at is None and not post.pending
+
+
+def _visibility_changed(post: Post, was_shown: bool) -> None:
+    """Keep the thread's counters to what everyone sees: a hidden or waiting reply is not
+    counted; a hidden or waiting opening post hides the thread itself (its title too)."""
+    now_shown = _shown(post)
+    if now_shown == was_shown:
+        return
+    opening = db.session.execute(db.select(db.func.min(Post.id)).where(Post.thread_id == post.thread_id)).scalar_one()
+    values = (
+        {"opening_shown": now_shown}
+        if post.id == opening
+        else {"reply_count": Thread.reply_count + (1 if now_shown else -1)}
+    )
+    update = db.update(Thread).where(Thread.id == post.thread_id).values(**values)
+    db.session.execute(update.execution_options(synchronize_session="fetch"))
+
+
 def hide(post: Post, by: User, reason: str) -> None:
+    was_shown = _shown(post)
     post.hidden_at, post.hidden_by_id, post.hidden_reason = utcnow(), by.id, reason
     _resolve_reports(post, by)
+    _visibility_changed(post, was_shown)
     audit.record(by, "board.post_hidden", post, board_id=post.board_id, reason=reason)
 
 
 def unhide(post: Post, by: User) -> None:
+    was_shown = _shown(post)
     post.hidden_at = post.hidden_by_id = post.hidden_reason = None
+    _visibility_changed(post, was_shown)
     audit.record(by, "board.post_unhidden", post, board_id=post.board_id)
 
 
 def approve(post: Post, by: User) -> None:
+    was_shown = _shown(post)
     post.pending, post.approved_at = False, utcnow()
+    _visibility_changed(post, was_shown)
     audit.record(by, "board.post_approved", post, board_id=post.board_id)
 
 
@@ -422,6 +474,7 @@ def move(thread: Thread, to: Board, by: User) -> None:
         raise BoardError("Threads of a practice pair stay on the pair's board.")
     was = thread.board_id
     thread.board_id = to.id
+    thread.topic_id = None  # a topic belongs to its board
     db.session.execute(
         db.update(Post)
         .where(Post.thread_id == thread.id)

@@ -3,18 +3,25 @@ reporting; the new-reply poll. Moderation lives in moderation_routes."""
 
 from __future__ import annotations
 
-from flask import make_response, redirect, request, url_for
+from flask import abort, make_response, redirect, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from portal import inputs
 from portal.authz import can, moderates, require, visible_boards
-from portal.boards import bp, pages, posting
+from portal.boards import bp, pages, posting, topics
 from portal.boards.access import board_for, post_for, thread_for
 from portal.boards.forms import EditForm, ReplyForm, ReportForm, ThreadForm
+from portal.boards.topic_routes import topic_choices
 from portal.extensions import db
 from portal.markup import render_markdown
-from portal.models import Post, Thread
+from portal.models import BoardTopic, Post, Thread
 from portal.web import redirect_to, render_page, wants_fragment
+
+
+@bp.app_template_global("board_poll_ticket")
+def board_poll_ticket(thread_id: int) -> str:
+    return pages.poll_ticket(current_user.id, thread_id)
 
 
 def _cursor(name: str) -> int | None:
@@ -33,15 +40,32 @@ def index():
 @login_required
 def board(board_id: int):
     board = board_for(board_id)
-    page = pages.thread_page(board, _cursor("before"))
+    topic = None
+    if request.args.get("topic"):
+        topic = topics.topic_of_board(board, _cursor("topic"))
+        if topic is None:
+            abort(404)  # not a topic of this board
+    moderator = moderates(current_user, board)
+    page = pages.thread_page(
+        board, _cursor("before"), current_user, moderator, topic_id=topic.id if topic is not None else None
+    )
     return render_page(
         "boards/board.html",
         "threads",
         board=board,
         page=page,
+        topic=topic,
+        topics=topics.topics_of(board) if topics.has_topics(board) else [],
         first_page=_cursor("before") is None,
         can_post=can(current_user, "post_on_board", board),
+        can_manage_topics=can(current_user, "manage_board_topics", board),
     )
+
+
+def _posted_again(existing: Post) -> posting.Posted:
+    """The form was sent again, unchanged, with the key of a post already made: that post, not
+    another. (A changed text under an old key is a new post, made without the key.)"""
+    return posting.Posted(existing, existing.crisis_flagged_at is not None)
 
 
 def _consent_first(next_url: str):
@@ -56,13 +80,27 @@ def new_thread(board_id: int):
     if not posting.has_consented(current_user):
         return _consent_first(here)
     form = ThreadForm()
+    open_topics = topics.open_topics(board) if topics.has_topics(board) else []
+    form.topic_id.choices = [(0, "No topic")] + [(t.id, t.name) for t in open_topics]
+    if request.method == "GET" and request.args.get("topic"):
+        form.topic_id.data = _cursor("topic") if _cursor("topic") in {t.id for t in open_topics} else 0
     status = 200
     if form.validate_on_submit():
+        existing = posting.already_posted(current_user, form.key.data)
+        key = form.key.data if existing is None else None
         try:
-            posted = posting.start_thread(board, current_user, form.title.data.strip(), form.body.data)
+            if existing is not None and existing.board_id == board.id and existing.body == form.body.data:
+                posted = _posted_again(existing)
+            else:
+                posted = posting.start_thread(
+                    board, current_user, form.title.data.strip(), form.body.data, key, form.topic_id.data or None
+                )
         except posting.BoardError as error:
             db.session.rollback()
             form.body.errors.append(str(error))
+        except IntegrityError:  # the same form, sent twice at once: the other request made the post
+            db.session.rollback()
+            return redirect_to(url_for("boards.board", board_id=board.id))
         else:
             db.session.commit()
             thread_id = posted.post.thread_id
@@ -71,7 +109,9 @@ def new_thread(board_id: int):
             return redirect_to(url_for("boards.thread", thread_id=thread_id, **args, _anchor=f"post-{posted.post.id}"))
     if form.is_submitted():
         status = 422
-    return render_page("boards/new_thread.html", "thread_form", status=status, board=board, form=form)
+    return render_page(
+        "boards/new_thread.html", "thread_form", status=status, board=board, form=form, has_topics=bool(open_topics)
+    )
 
 
 def _posted_message(post: Post) -> str:
@@ -102,6 +142,8 @@ def _thread_context(thread: Thread, after: int | None, reply_form=None, reply_me
         "crisis": crisis,
         "notice": pages.take_notice(),
         "move_choices": pages.move_choices(current_user, thread) if moderator else [],
+        "topic": db.session.get(BoardTopic, thread.topic_id) if thread.topic_id else None,
+        "topic_choices": topic_choices(thread.board, thread) if moderator and topics.has_topics(thread.board) else [],
         "fragment": wants_fragment(),
     }
 
@@ -128,9 +170,16 @@ def thread(thread_id: int):
 @login_required
 def new_replies(thread_id: int):
     """The open thread's poll: 204 while nothing new (the thread's version is the id of its
-    latest post, compared before anything else is read), else "N new replies"."""
-    thread = thread_for(thread_id)
+    latest post), else "N new replies". With the ticket its thread page gave it (pages.
+    poll_ticket), nothing new is answered after reading only the session and the version;
+    anything else goes through the full check."""
     seen = _cursor("seen") or 0
+    if pages.ticket_ok(request.args.get("t"), current_user.id, thread_id):
+        require("use_boards")  # the fast path (see pages.poll_ticket): nothing new, nothing said
+        version = pages.thread_version(thread_id)
+        if version is not None and version <= seen:
+            return "", 204
+    thread = thread_for(thread_id)
     if thread.last_post_id <= seen:
         return "", 204
     count = pages.new_reply_count(current_user, thread, seen)
@@ -148,13 +197,26 @@ def reply(thread_id: int):
     form = ReplyForm()
     seen = inputs.optional_record_id(request.form.get("seen"))
     if form.validate_on_submit():
+        existing = posting.already_posted(current_user, form.key.data)
+        key = form.key.data if existing is None else None
         try:
-            posted = posting.reply(thread, current_user, form.body.data)
+            if existing is not None and existing.thread_id == thread.id and existing.body == form.body.data:
+                posted = _posted_again(existing)
+            else:
+                posted = posting.reply(thread, current_user, form.body.data, key)
         except posting.BoardError as error:
             db.session.rollback()
             form.body.errors.append(str(error))
+        except IntegrityError:  # the same form, sent twice at once: the other request made the post
+            db.session.rollback()
+            thread = thread_for(thread_id, "reply_thread")
+            existing = posting.already_posted(current_user, form.key.data)
+            if existing is None:
+                raise
+            posted = _posted_again(existing)
         else:
             db.session.commit()
+        if not form.body.errors:
             message = _posted_message(posted.post)
             if wants_fragment():
                 context = _thread_context(

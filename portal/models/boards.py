@@ -12,6 +12,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -49,11 +50,27 @@ class Board(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class BoardTopic(db.Model):
+    """A topic category of the community board (tech help, resources, practice, jobs), set by
+    admins. A retired topic takes no new threads; its threads keep it and can still be listed."""
+
+    __tablename__ = "board_topics"
+    __table_args__ = (UniqueConstraint("board_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Thread(db.Model):
     __tablename__ = "board_threads"
     __table_args__ = (
         # The thread list: pinned first, then latest activity (the id of the latest post).
         Index("ix_board_threads_listing", "board_id", "pinned", "last_post_id"),
+        # The same, within one topic.
+        Index("ix_board_threads_topic_listing", "topic_id", "pinned", "last_post_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,7 +82,12 @@ class Thread(db.Model):
     # and is the version the new-reply poll compares.
     last_post_id: Mapped[int] = mapped_column(default=0)
     last_post_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Replies everyone sees (not hidden, not waiting for approval).
     reply_count: Mapped[int] = mapped_column(default=0)
+    # False while the opening post is hidden or waits for approval: then the thread (its title
+    # too) is for its author and the board's moderators only.
+    opening_shown: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("board_topics.id"))
     pinned: Mapped[bool] = mapped_column(default=False)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -78,6 +100,9 @@ class Post(db.Model):
     __table_args__ = (
         Index("ix_board_posts_thread", "thread_id", "id"),
         Index("ix_board_posts_author", "author_id", "created_at"),
+        # A form sent twice (a double click, a retry after the connection dropped) carries the
+        # same key: one post.
+        UniqueConstraint("author_id", "client_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +122,7 @@ class Post(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     crisis_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     crisis_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    client_key: Mapped[str | None] = mapped_column(String(40))  # the form's idempotency key
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")
     thread: Mapped[Thread] = relationship()

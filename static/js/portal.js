@@ -153,3 +153,102 @@
     }
   });
 })();
+
+// --- boards ---
+// A post being written is not lost on a slow or dropped connection: the form
+// (form[data-keep-draft]) keeps its text on this device as it is typed, with its
+// idempotency key; when sending fails (no connection, or no answer in 20 s) the text stays
+// in the box, the form says so beside the button and sends it again when the connection is
+// back, with the same key, so the server never makes the post twice. A successful answer
+// clears the kept draft.
+(function () {
+  "use strict";
+  var FIELDS = 'textarea[name="body"], input[name="title"], input[name="key"]';
+  var retries = {};
+
+  function storeKey(form) { return "portal-draft:" + form.getAttribute("data-keep-draft"); }
+  function save(form) {
+    var draft = {};
+    form.querySelectorAll(FIELDS).forEach(function (el) { draft[el.name] = el.value; });
+    try {
+      if (draft.body || draft.title) { localStorage.setItem(storeKey(form), JSON.stringify(draft)); }
+      else { localStorage.removeItem(storeKey(form)); }
+    } catch (e) { /* private mode: the text stays in the box anyway */ }
+  }
+  function restore(form) {
+    var draft;
+    try { draft = JSON.parse(localStorage.getItem(storeKey(form)) || "null"); } catch (e) { return; }
+    if (!draft) { return; }
+    var body = form.querySelector('textarea[name="body"]');
+    if (!body || body.value) { return; }  // the server's own (an error shown) comes first
+    form.querySelectorAll(FIELDS).forEach(function (el) {
+      if (draft[el.name]) { el.value = draft[el.name]; }
+    });
+    say(form, "Your unsent text is back in the box. Send it when you are ready.");
+  }
+  function say(form, text) {
+    var state = form.querySelector(".send-state");
+    if (!state) { return; }
+    state.hidden = !text;
+    state.textContent = text || "";
+  }
+  function forms(root) {
+    var found = Array.prototype.slice.call(root.querySelectorAll ? root.querySelectorAll("form[data-keep-draft]") : []);
+    if (root.matches && root.matches("form[data-keep-draft]")) { found.unshift(root); }
+    return found;
+  }
+  function ready(root) {
+    forms(root).forEach(function (form) {
+      if (form.hasAttribute("data-draft-ready")) { return; }
+      form.setAttribute("data-draft-ready", "");
+      form.setAttribute("hx-request", '{"timeout": 20000}');
+      restore(form);
+      form.addEventListener("input", function () { save(form); });
+    });
+  }
+  function retry(form) {
+    var id = form.getAttribute("data-keep-draft");
+    var wait = Math.min(30000, (retries[id] || 2500) * 2);
+    retries[id] = wait;
+    say(form, navigator.onLine === false
+      ? "No connection. Your text is kept here and is sent as soon as the connection is back."
+      : "Not sent yet: the connection is slow or dropped. Your text is kept here; trying again in " +
+        Math.round(wait / 1000) + " seconds.");
+    clearTimeout(form._draftTimer);
+    form._draftTimer = setTimeout(function () { send(form); }, wait);
+  }
+  function send(form) {
+    if (!form.isConnected) { return; }
+    clearTimeout(form._draftTimer);
+    say(form, "Sending again…");
+    if (window.htmx) { window.htmx.trigger(form, "submit"); } else { form.requestSubmit(); }
+  }
+  function failed(event) {
+    var form = event.detail && event.detail.elt;
+    if (form && form.matches && form.matches("form[data-keep-draft]")) { save(form); retry(form); }
+  }
+  document.addEventListener("htmx:sendError", failed);
+  document.addEventListener("htmx:timeout", failed);
+  // Cleared before the answer is swapped in, so the fresh form (with its new key) never gets
+  // the old text and key back.
+  function done(event) {
+    var detail = event.detail || {};
+    var form = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-keep-draft]")) { return; }
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status >= 200 && status < 400) {  // posted (or had been already): nothing left to keep
+      delete retries[form.getAttribute("data-keep-draft")];
+      clearTimeout(form._draftTimer);
+      try { localStorage.removeItem(storeKey(form)); } catch (e) { /* nothing kept */ }
+    }
+  }
+  document.addEventListener("htmx:beforeSwap", done);
+  document.addEventListener("htmx:afterRequest", done);
+  window.addEventListener("online", function () {
+    document.querySelectorAll("form[data-keep-draft]").forEach(function (form) {
+      if (form._draftTimer) { send(form); }
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () { ready(document); });
+  document.addEventListener("htmx:load", function (event) { ready(event.detail.elt); });
+})();
