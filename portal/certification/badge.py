@@ -29,6 +29,7 @@ from portal.models import Certificate
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 ALGORITHM = "EdDSA"
+ISSUER_NAME = "Digital Peer Support Certification programme"
 ACHIEVEMENT_CRITERIA = (
     "Attended the six weekly live sessions of the 12-hour programme (a missed week made up in the same week "
     "of another cohort), passed the group oral examination, scored at least the passing score on the 40-item "
@@ -122,7 +123,7 @@ def credential(cert: Certificate, email: str, base_url: str) -> dict:
         "issuer": {
             "id": f"{base}/",
             "type": ["Profile"],
-            "name": "Digital Peer Support Certification programme",
+            "name": ISSUER_NAME,
             "url": f"{base}/",
         },
         "validFrom": _iso(cert.issued_at),
@@ -145,7 +146,7 @@ def credential(cert: Certificate, email: str, base_url: str) -> dict:
                 "description": "Certification in digital peer support: supporting people over text, video, phone "
                 "and games, safely and ethically.",
                 "criteria": {"narrative": ACHIEVEMENT_CRITERIA},
-                "creator": {"id": f"{base}/", "type": ["Profile"], "name": "Digital Peer Support Certification programme"},
+                "creator": {"id": f"{base}/", "type": ["Profile"], "name": ISSUER_NAME},
             },
         },
         "evidence": [

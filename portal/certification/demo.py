@@ -19,8 +19,8 @@ from portal.models import (
     Cohort,
     CohortSession,
     CompetencyRecord,
-    OralExam,
     Offering,
+    OralExam,
     User,
     utcnow,
 )
@@ -78,7 +78,8 @@ def record_requirements(trainee: User, cohort: Cohort, facilitator: User, superv
     if "written_test" not in skip:
         offering = _offering(cohort, facilitator)
         used = db.session.execute(
-            db.select(db.func.count(Attempt.id)).where(Attempt.offering_id == offering.id, Attempt.user_id == trainee.id)
+            db.select(db.func.count(Attempt.id))
+            .where(Attempt.offering_id == offering.id, Attempt.user_id == trainee.id)
         ).scalar_one()
         db.session.add(Attempt(
             offering_id=offering.id, user_id=trainee.id, number=used + 1, status=AttemptStatus.SUBMITTED.value,

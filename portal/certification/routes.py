@@ -194,7 +194,8 @@ def cohort_page(cohort_id: int):
     held = {
         c.user_id: c
         for c in db.session.execute(
-            db.select(Certificate).where(Certificate.cohort_id == cohort.id, Certificate.status == CertificateStatus.VALID)
+            db.select(Certificate)
+            .where(Certificate.cohort_id == cohort.id, Certificate.status == CertificateStatus.VALID)
         ).scalars()
     }
     rows = sorted(verdicts.items(), key=lambda kv: (people[kv[0]].display_name, kv[0]))
