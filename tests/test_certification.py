@@ -385,3 +385,11 @@ def test_celebration_lists_only_graduates_who_opted_in(app, client, auth, progra
     auth.login_as(a)
     client.post(f"/certification/{programme.cohort.id}/choices", data={})
     assert "Trainee 0" not in text_of(client.get(f"/cohorts/{programme.cohort.id}/celebration"))
+
+
+def test_admin_forms_need_the_csrf_token(app, client, auth, certified):
+    programme, cert = certified
+    auth.login_as(programme.ada)
+    response = client.post(f"/certificates/{cert.id}/revoke", data={"revoke-reason": "No token"}, csrf=False)
+    assert response.status_code == 400
+    assert programme.certificate_of(programme.trainees[0]).id == cert.id

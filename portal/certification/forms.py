@@ -18,12 +18,20 @@ class ChoiceForm(PortalForm):
                             validators=[Optional(), Length(max=280)])
 
 
-class RevokeForm(PortalForm):
+class _SharedPage(PortalForm):
+    """Two forms on one page, each with a prefix: the app-wide CSRFProtect checks the page's one
+    plain `csrf_token` field (or the htmx header) before the route runs."""
+
+    class Meta:
+        csrf = False
+
+
+class RevokeForm(_SharedPage):
     reason = StringField("Why is this certificate revoked?",
                          validators=[DataRequired("Give the reason for revoking."), Length(max=300)])
 
 
-class ReissueForm(PortalForm):
+class ReissueForm(_SharedPage):
     holder_name = StringField("Name to print on the new certificate",
                               validators=[DataRequired("Write the name to print."), Length(max=200)])
     reason = StringField("Why is it reissued?",

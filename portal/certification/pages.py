@@ -49,12 +49,16 @@ def status_of(person) -> dict | None:
     cohort = current_cohort(current_places(person))
     if cohort is None:
         return None
+    from portal.assessment.competencies import supervises
+
     if current_user.id == person.id:
         viewer = "self"
     elif is_admin(current_user) or facilitates(current_user, cohort):
         viewer = "facilitator"
-    else:
+    elif supervises(current_user.id, person.id):
         viewer = "supervisor"
+    else:
+        viewer = "other"  # e.g. a facilitator of another cohort of theirs: no links
     return {
         "cohort": cohort,
         "verdict": evidence.verdict_for(person.id, cohort.id),
