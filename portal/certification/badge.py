@@ -168,8 +168,11 @@ def sign(payload: dict, key: Ed25519PrivateKey, base_url: str) -> str:
     claims["iss"] = payload["issuer"]["id"]
     claims["jti"] = payload["id"]
     claims["nbf"] = int(datetime.fromisoformat(payload["validFrom"].replace("Z", "+00:00")).timestamp())
-    kid = public_jwk(key.public_key())["kid"]
-    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid, "typ": "vc+jwt"})
+    jwk = public_jwk(key.public_key())
+    # OB 3.0 VC-JWT: the credential's members are the payload (no "vc" wrapper); the header
+    # names the key (kid, in /.well-known/jwks.json) and carries the public key itself (jwk).
+    public = {k: jwk[k] for k in ("kty", "crv", "x")}
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": jwk["kid"], "typ": "vc+jwt", "jwk": public})
 
 
 def verify(token: str, jwks: dict) -> dict:
