@@ -135,7 +135,7 @@ def test_facilitators_and_supervisors_see_whats_left_per_trainee(app, client, au
 # --- issuing ----------------------------------------------------------------------------------------
 
 
-def test_automatic_issue_when_everything_is_met(app, programme):
+def test_automatic_issue_when_everything_is_met(app, programme, outbox):
     programme.complete(programme.trainees[0])
     programme.complete(programme.trainees[1], skip=("oral_exam",))
     with app.app_context():
@@ -146,6 +146,11 @@ def test_automatic_issue_when_everything_is_met(app, programme):
     assert programme.certificate_of(programme.trainees[1]) is None
     assert len(audit_actions(app, "certificate.issued")) == 1
     assert re.fullmatch(r"[ACDEFGHJKMNPQRTWXY34679]{20}", cert.code)
+    with app.app_context():
+        from portal.models import OutboxMail
+
+        [mail] = db.session.execute(db.select(OutboxMail).where(OutboxMail.to_address == programme.trainees[0].email)).scalars()
+        assert certificates.display_code(cert.code) in mail.body and f"/certificates/{cert.id}" in mail.body
 
 
 def test_approved_issue_needs_a_facilitator(app, client, auth, make_user, make_cohort):

@@ -213,7 +213,18 @@ def issue(user: User, cohort: Cohort, by: User | None = None, verdict: Verdict |
     cert = _new_certificate(user, cohort, name_for(user, cohort.id), by)
     audit.record(by, "certificate.approved" if by is not None else "certificate.issued", cert,
                  user_id=user.id, cohort_id=cohort.id, code=cert.code)
+    _tell_holder(user, cert)
     return cert
+
+
+def _tell_holder(user: User, cert: Certificate) -> None:
+    from portal import mail
+    from portal.web import external_url  # links in a mail: the one place this module meets Flask
+
+    mail.send(user.email, "You are certified in digital peer support", "mail/certificate_issued.txt",
+              user=user, cert=cert, code=display_code(cert.code),
+              link=external_url("certification.certificate", certificate_id=cert.id),
+              verify=external_url("certification.verify", code=cert.code))
 
 
 def ready_for_approval(cohort_id: int) -> list[int]:
