@@ -398,3 +398,15 @@ def test_admin_forms_need_the_csrf_token(app, client, auth, certified):
     response = client.post(f"/certificates/{cert.id}/revoke", data={"revoke-reason": "No token"}, csrf=False)
     assert response.status_code == 400
     assert programme.certificate_of(programme.trainees[0]).id == cert.id
+
+
+def test_nothing_is_issued_before_week_6_starts(app, make_user, make_cohort):
+    fran = make_user("fran.early@example.org", roles=[Role.FACILITATOR])
+    trainee = make_user("t.early@example.org")
+    cohort = make_cohort(facilitators=[fran], trainees=[trainee], first_day=date.today() + timedelta(weeks=1))
+    with app.app_context():
+        record_requirements(db.session.get(User, trainee.id), db.session.get(Cohort, cohort.id),
+                            db.session.get(User, fran.id))
+        db.session.commit()
+        assert evidence.verdict_for(trainee.id, cohort.id).certified  # the records alone would do
+        assert certificates.issue_due() == 0

@@ -27,6 +27,7 @@ from portal.models import (
     CertificationChoice,
     CertificationSettings,
     Cohort,
+    CohortSession,
     CohortStatus,
     Enrollment,
     EnrollmentStatus,
@@ -249,9 +250,10 @@ def issue_due(now: datetime | None = None) -> int:
     archived, week 6 reached). Returns how many were issued; commits."""
     now = now or utcnow()
     approval = db.select(CertificationSettings.cohort_id).where(CertificationSettings.needs_approval.is_(True))
+    week_six_started = db.select(CohortSession.cohort_id).where(CohortSession.week == 6, CohortSession.starts_at <= now)
     cohorts = db.session.execute(
         db.select(Cohort).where(
-            Cohort.status != CohortStatus.ARCHIVED.value, Cohort.id.not_in(approval), Cohort.starts_at <= now
+            Cohort.status != CohortStatus.ARCHIVED.value, Cohort.id.not_in(approval), Cohort.id.in_(week_six_started)
         )
     ).scalars()
     issued = 0
