@@ -668,3 +668,36 @@ RULES.update(
         "manage_board_topic": _manage_topic,
     }
 )
+
+
+# --- certification ---------------------------------------------------------------------------------
+# A certificate is seen by its holder, admins, the facilitators of its cohort and the holder's
+# current supervisor; only admins revoke or reissue it. A facilitator of the cohort (or an admin)
+# approves one, never for themselves; supervisors never approve. /verify is public (no rule).
+
+
+def _view_certificate(u, cert) -> bool:
+    if is_admin(u) or cert.user_id == u.id:
+        return True
+    if facilitates(u, _held(Cohort, cert.cohort_id)):
+        return True
+    return _supervises(u, cert.user_id)
+
+
+def _approve_certificate(u, target) -> bool:
+    cohort, trainee = target
+    return trainee.id != u.id and _manage_cohort(u, cohort)
+
+
+RULES.update(
+    {
+        "own_certification": lambda u, o: _is(u, Role.TRAINEE),
+        "certification_choices": lambda u, cohort: _is(u, Role.TRAINEE) and takes_part(u, cohort),
+        "view_certificate": _view_certificate,
+        "manage_certificate": lambda u, cert: is_admin(u),
+        "view_cohort_certification": _manage_cohort,
+        "approve_certificate": _approve_certificate,
+        "certification_settings": lambda u, cohort: is_admin(u),
+        "view_celebration": _take_part,
+    }
+)

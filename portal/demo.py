@@ -56,6 +56,7 @@ def _seed(password: str) -> dict[str, User]:
     __import__("portal.exams.demo", fromlist=["seed_demo"]).seed_demo(created)  # exams: bank and a test window
     __import__("portal.assessment.demo", fromlist=["seed_demo"]).seed_demo(created)  # assessment area
     __import__("portal.boards.demo", fromlist=["seed_demo"]).seed_demo(created)  # boards
+    __import__("portal.certification.demo", fromlist=["seed_demo"]).seed_demo(created)  # certification
     db.session.commit()
     return created
 

@@ -73,6 +73,7 @@ def make_test_app(url: str, **overrides):
         "RATELIMIT_STORAGE_URI": "memory://",
         "PUBLIC_BASE_URL": "http://localhost",
         "UPLOAD_FOLDER": os.path.join(tempfile.gettempdir(), "portal-test-uploads", str(os.getpid())),
+        "CREDENTIAL_KEY_FOLDER": os.path.join(tempfile.gettempdir(), "portal-test-keys", str(os.getpid())),  # certification
         "SERVER_NAME": None,
     }
     config.update(overrides)

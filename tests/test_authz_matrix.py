@@ -1381,6 +1381,78 @@ MATRIX.update(
 )
 
 
+# --- certification -----------------------------------------------------------------------------------
+
+
+def _certification_rows() -> dict[tuple[str, str], Row]:
+    from portal.models import Certificate, CertificationChoice, CertificationSettings
+
+    def cert_status(w, cert_id):
+        return one(w, db.select(Certificate.status).where(Certificate.id == cert_id))
+
+    def valid_for(w, user_id):
+        return one(w, db.select(Certificate.id).where(Certificate.user_id == user_id, Certificate.status == "valid"))
+
+    def no_certificate_out(w, act):
+        return "issued a certificate in Cohort Out" if valid_for(w, P(w, "trainee_out").id) else None
+
+    holder_sees = only("admin", *RUN_IN, "supervisor_in")  # Peer In 1's: facilitators, supervisor
+    return {
+        ("certification.mine", "GET"): Row(only(*TRAINEES)),
+        ("certification.choices", "POST"): Row(
+            only(*TAKE_PART_IN),
+            body=lambda w: {"certificate_name": "Matrix Name", "celebrate": "y", "message": "Hello"},
+            effect=lambda w, act: one(
+                w, db.select(CertificationChoice.certificate_name).where(CertificationChoice.user_id == act.user_id)
+            ) == "Matrix Name",
+            probes=(Probe("Cohort Out's id", lambda w: {"certificate_name": "Out"}, url=lambda w: {"cohort_id": w.other.id}),),
+        ),
+        ("certification.certificate", "GET"): Row(holder_sees),
+        ("certification.pdf", "GET"): Row(holder_sees),
+        ("certification.credential", "GET"): Row(holder_sees),
+        # A trainee never changes their own certificate; only admins revoke or reissue.
+        ("certification.revoke", "POST"): Row(
+            only("admin"),
+            body=lambda w: {"revoke-reason": "Matrix revocation"},
+            effect=lambda w, act: cert_status(w, w.cert_id) == "revoked",
+        ),
+        ("certification.reissue", "POST"): Row(
+            only("admin"),
+            body=lambda w: {"reissue-holder_name": "Peer In One", "reissue-reason": "Name change"},
+            effect=lambda w, act: cert_status(w, w.cert_id) == "replaced" and valid_for(w, w.peers_in[0].id) is not None,
+        ),
+        ("certification.cohort_page", "GET"): Row(only("admin", *RUN_IN)),
+        # Facilitators of the cohort (and admins) approve; a supervisor or a trainee never does.
+        ("certification.approve", "POST"): Row(
+            only("admin", *RUN_IN),
+            url=lambda w: {"trainee_id": w.cert_ready_id},
+            effect=lambda w, act: valid_for(w, w.cert_ready_id) is not None,
+            probes=(
+                Probe("a trainee of Cohort Out", lambda w: {}, url=lambda w: {"trainee_id": P(w, "trainee_out").id},
+                      check=no_certificate_out),
+                Probe("Cohort Out's id", lambda w: {}, url=lambda w: {"cohort_id": w.other.id, "trainee_id": w.cert_ready_id},
+                      check=lambda w, act: "issued through Cohort Out" if act.before["certificates"] != act.after["certificates"] else None),
+            ),
+        ),
+        ("certification.settings", "GET"): Row(only("admin")),
+        ("certification.settings", "POST"): Row(
+            only("admin"),
+            body=lambda w: {"min_weeks": "5", "min_hours": "0", "required": ["1", "2", "3"], "pass_percent": "75"},
+            effect=lambda w, act: one(
+                w, db.select(CertificationSettings.min_weeks).where(CertificationSettings.cohort_id == w.cohort.id)
+            ) == 5,
+        ),
+        ("certification.celebration", "GET"): Row(only("admin", *RUN_IN, *TAKE_PART_IN)),
+        ("certification.verify_form", "GET"): Row(everyone()),
+        ("certification.verify", "GET"): Row(everyone()),
+        ("certification.jwks", "GET"): Row(everyone()),
+        ("certification.revocations", "GET"): Row(everyone()),
+    }
+
+
+MATRIX.update(_certification_rows())
+
+
 def _rules(app):
     for rule in app.url_map.iter_rules():
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):

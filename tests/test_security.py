@@ -238,6 +238,11 @@ PUBLIC = {
     "calendar.feed",  # its secret address is the key
     "assessment.unsubscribe",  # the signed token in the mailed link is the key
     "assessment.unsubscribe_confirm",
+    # --- certification: anyone verifies a certificate; the credentials' keys and revocations
+    "certification.verify_form",
+    "certification.verify",
+    "certification.jwks",
+    "certification.revocations",
 }
 
 

@@ -64,10 +64,11 @@ def label(number: int) -> str:
 
 
 def certificate_issued(trainee_id: int) -> bool:
-    """HOOK for the certification issue: True once the trainee's certificate is issued, after
-    which supervisors can no longer change their answers. No certificate exists yet, so this
-    is always False; the certification area replaces this body with its own query."""
-    return False
+    """True once the trainee holds a valid certificate (certification area), after which
+    supervisors can no longer change their answers."""
+    from portal.certification.certificates import holds_certificate
+
+    return holds_certificate(trainee_id)
 
 
 # --- who supervises whom -----------------------------------------------------------------------

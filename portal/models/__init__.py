@@ -27,6 +27,12 @@ from portal.models.assessment import (
     WeekSixNotice,
 )
 from portal.models.base import utcnow
+from portal.models.certification import (  # --- certification ---
+    Certificate,
+    CertificateStatus,
+    CertificationChoice,
+    CertificationSettings,
+)
 from portal.models.boards import (
     Board,
     BoardConsent,
@@ -146,4 +152,9 @@ __all__ = [
     "PostReport",
     "PostRevision",
     "Thread",
+    # --- certification ---
+    "Certificate",
+    "CertificateStatus",
+    "CertificationChoice",
+    "CertificationSettings",
 ]

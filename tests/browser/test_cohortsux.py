@@ -181,7 +181,10 @@ def test_the_countdown_refresh_keeps_focus_on_join(app, page, make_user, make_co
 
 # --- phones ---------------------------------------------------------------------------------
 
-SKIP = re.compile(r"(/logout|\.ics$|/calendar/[^/]+\.ics|/handouts/\d+$|/static/|^mailto:|^tel:)")
+SKIP = re.compile(
+    r"(/logout|\.ics$|/calendar/[^/]+\.ics|/handouts/\d+$|/static/|^mailto:|^tel:"
+    r"|/certificates/\d+/(certificate\.pdf|credential\.jwt)$)"  # certification: downloads
+)
 
 
 def _reachable(page, start: str, limit: int = 40) -> list[str]:

@@ -1,0 +1,71 @@
+"""What the rule reads, gathered from the other areas' plain functions (no Flask):
+attendance (`hours.summary`), the oral exam (`oral_exam.latest_results`), the written test
+(submitted attempts, the cohort's offering for the attempts left) and the competencies
+(`competencies.standings`)."""
+
+from __future__ import annotations
+
+from portal.assessment import competencies, oral_exam
+from portal.attendance import hours
+from portal.certification.rule import Evidence, Settings, Verdict, WeekRecord, decide
+from portal.extensions import db
+from portal.models import Attempt, AttemptStatus, CertificationSettings, Offering
+
+
+def settings_for(cohort_id: int) -> Settings:
+    row = db.session.execute(
+        db.select(CertificationSettings).where(CertificationSettings.cohort_id == cohort_id)
+    ).scalar_one_or_none()
+    if row is None:
+        return Settings()
+    return Settings(
+        min_weeks=row.min_weeks,
+        min_hours=row.min_hours,
+        required_competencies=frozenset(int(n) for n in row.required_competencies),
+        pass_percent=row.pass_percent,
+        needs_approval=row.needs_approval,
+    )
+
+
+def _written_test(user_id: int, cohort_id: int) -> tuple[float | None, int | None]:
+    """(best percent of any submitted attempt, attempts left in the cohort's latest offering)."""
+    best = None
+    for correct, count in db.session.execute(
+        db.select(Attempt.correct, Attempt.item_count).where(
+            Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED.value, Attempt.correct.is_not(None)
+        )
+    ):
+        percent = 100.0 * correct / count if count else 0.0
+        best = percent if best is None else max(best, percent)
+    offering = db.session.execute(
+        db.select(Offering).where(Offering.cohort_id == cohort_id).order_by(Offering.opens_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    if offering is None:
+        return best, None
+    from portal.exams import attempts
+
+    standing = attempts.standing(user_id, offering)
+    return best, max(standing.allowed - standing.used, 0)
+
+
+def evidence_for(user_id: int, cohort_id: int) -> Evidence:
+    summary = hours.summary(db.session, user_id, cohort_id)
+    weeks = {
+        w: WeekRecord(covered=info.covered, status=info.status, minutes=info.minutes, makeup=info.makeup)
+        for w, info in summary.weeks.items()
+    }
+    latest = oral_exam.latest_results([user_id]).get(user_id)
+    best, left = _written_test(user_id, cohort_id)
+    standing = competencies.standings([user_id])[user_id]
+    return Evidence(
+        weeks=weeks,
+        total_minutes=summary.total_minutes,
+        oral_exam=latest.outcome if latest is not None else None,
+        best_percent=best,
+        attempts_left=left,
+        competencies={s.number: s.status for s in standing if s.status != competencies.PENDING},
+    )
+
+
+def verdict_for(user_id: int, cohort_id: int) -> Verdict:
+    return decide(evidence_for(user_id, cohort_id), settings_for(cohort_id))
