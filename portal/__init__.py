@@ -36,6 +36,7 @@ CSP = {
 AREAS = (
     "main", "auth", "account", "dashboards", "admin", "cohorts", "calendar",
     "attendance", "exams", "assessment", "boards",
+    "notifications", "search", "directory", "messages",  # notify (issue 13)
 )
 
 

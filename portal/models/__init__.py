@@ -65,6 +65,18 @@ from portal.models.exams import (
     Offering,
 )
 from portal.models.notices import Notice
+from portal.models.notify import (  # --- notify (issue 13) ---
+    Block,
+    Conversation,
+    ConversationMember,
+    DirectMessage,
+    DirectoryEntry,
+    Follow,
+    MailChoice,
+    MessageReport,
+    Notification,
+    SearchDoc,
+)
 from portal.models.outbox import OutboxMail, PeriodicRun
 from portal.models.people import (
     ROLE_ORDER,
@@ -144,4 +156,15 @@ __all__ = [
     "PostReport",
     "PostRevision",
     "Thread",
+    # --- notify ---
+    "Block",
+    "Conversation",
+    "ConversationMember",
+    "DirectMessage",
+    "DirectoryEntry",
+    "Follow",
+    "MailChoice",
+    "MessageReport",
+    "Notification",
+    "SearchDoc",
 ]
