@@ -316,7 +316,8 @@ def test_search_highlights_escaped_and_follows_edits_and_removal(app, w):
     reply(client, w.thread_id, "A <b>bold</b> <script>alert(1)</script> marmalade idea")
     html = search(client, "marmalade")
     assert "<mark>marmalade</mark>" in html
-    assert "<script>alert(1)" not in html and "&lt;script&gt;" in html
+    # Never raw HTML (SQLite shows the tags escaped; PostgreSQL's ts_headline leaves tags out).
+    assert "<script>alert(1)" not in html and "<b>bold" not in html
     with app.app_context():
         post_id = db.session.execute(db.select(Post.id).where(Post.body.like("%marmalade%"))).scalar_one()
     assert client.post(f"/posts/{post_id}/edit", data={"body": "Now about apricots"}).status_code == 303

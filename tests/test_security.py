@@ -238,6 +238,8 @@ PUBLIC = {
     "calendar.feed",  # its secret address is the key
     "assessment.unsubscribe",  # the signed token in the mailed link is the key
     "assessment.unsubscribe_confirm",
+    "notifications.unsubscribe",  # notify: the signed token in the mailed link is the key
+    "notifications.unsubscribe_confirm",
 }
 
 

@@ -62,6 +62,7 @@ def index():
 @bp.route("/messages/new/<int:person_id>", methods=["GET", "POST"])
 @login_required
 def new(person_id: int):
+    require("use_messages")
     person = get_or_404(User, person_id)
     if not can(current_user, "message_person", person):
         abort(404)  # only people listed in the directory can be written to from it
