@@ -48,6 +48,7 @@ def seed(password: str) -> dict[str, User]:
     __import__("portal.exams.demo", fromlist=["seed_demo"]).seed_demo(created)  # exams: bank and a test window
     __import__("portal.assessment.demo", fromlist=["seed_demo"]).seed_demo(created)  # assessment area
     __import__("portal.boards.demo", fromlist=["seed_demo"]).seed_demo(created)  # boards
+    __import__("portal.notifications.demo", fromlist=["seed_demo"]).seed_demo(created)  # notify
     db.session.commit()
     return created
 
