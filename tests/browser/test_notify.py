@@ -54,7 +54,7 @@ def test_mention_count_search_directory_and_a_message(page, browser, live_server
 
         # Bea's count rises; she opens the notification and lands on the post.
         bea_page.reload()
-        assert "1 unread" in bea_page.locator("#unread-count").inner_text().replace("(", "")
+        assert " ".join(bea_page.locator("#unread-count").text_content().split()) == "(1 unread)"
         bea_page.locator("#nav-notifications").click()
         bea_page.wait_for_url("**/notifications")
         assert axe_violations(bea_page) == []
