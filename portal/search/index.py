@@ -97,6 +97,28 @@ def index_post(post: Post) -> None:
         )
 
 
+def reindex_all() -> int:
+    """Every shown post again, in bulk (after a restore, or to repair the index). Callers commit."""
+    ensure_fts()
+    db.session.execute(db.delete(SearchDoc))
+    db.session.execute(
+        text(
+            "INSERT INTO search_docs (id, board_id, thread_id, title, body, created_at) "
+            "SELECT p.id, p.board_id, p.thread_id, t.title, p.body, p.created_at "
+            "FROM board_posts p JOIN board_threads t ON t.id = p.thread_id "
+            "WHERE p.hidden_at IS NULL AND p.removed_at IS NULL AND p.pending = false"
+        )
+    )
+    if _dialect() == "postgresql":
+        db.session.execute(
+            text(
+                "UPDATE search_docs SET document = setweight(to_tsvector('english', title), 'A') "
+                "|| setweight(to_tsvector('english', body), 'B')"
+            )
+        )
+    return db.session.execute(select(db.func.count()).select_from(SearchDoc)).scalar_one()
+
+
 def move_thread(thread: Thread) -> None:
     db.session.execute(
         db.update(SearchDoc)

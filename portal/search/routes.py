@@ -26,3 +26,15 @@ def page():
         sort = form.sort.data if form.sort.data in ("best", "new") else "best"
         results = index.search(current_user, form.q.data, page_number(), sort)
     return render_page("notify/search.html", "results", form=form, results=results)
+
+
+@bp.cli.command("reindex")
+def reindex_command():
+    """Rebuild the search index from the board posts: `flask --app app search reindex`."""
+    import click
+
+    from portal.extensions import db
+
+    count = index.reindex_all()
+    db.session.commit()
+    click.echo(f"{count} posts in the search index.")
