@@ -90,8 +90,8 @@ def build(url: str):
         db.session.commit()
         print(f"indexed {count} posts in {time.perf_counter() - began:.1f}s")
         if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.exec_driver_sql("ANALYZE")
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("ANALYZE")  # statistics, as autovacuum would gather them
         board_in = boards[0][0]
         thread_in = db.session.execute(
             db.select(Thread.id).where(Thread.board_id == board_in).order_by(Thread.id.desc()).limit(1)

@@ -388,26 +388,31 @@ def test_search_query_count_does_not_grow_with_posts(app, w, queries):
 
 
 def test_the_directory_shows_only_people_who_opted_in_and_never_an_email(app, w):
-    peer = client_as(app, w, w.peers_in[0])
-    assert "Peer In 1" not in text_of(client_as(app, w, "trainee_out").get("/directory"))  # off by default
+    # The world lists Peer In 1 and Peer Out 1; Peer In 2 has not opted in (off by default).
+    with app.app_context():
+        db.session.get(User, w.peers_in[1].id).phone = "+1 555 0199"
+        db.session.commit()
+    other = client_as(app, w, "trainee_out")
+    assert "Peer In 2" not in text_of(other.get("/directory"))
+    peer = client_as(app, w, w.peers_in[1])
     response = peer.post("/directory/me", data={
-        "listed": "y", "region": "Ohio", "interests": "youth, recovery", "open_to_networking": "y",
-        "intro": "Hello, I work with young people.",
+        "listed": "y", "region": "Oregon", "interests": "veterans, recovery", "open_to_networking": "y",
+        "intro": "Hello, I work with veterans.",
     })
     assert response.status_code == 303
-    other = client_as(app, w, "trainee_out")
     page = other.get("/directory").get_data(as_text=True)
-    assert "Peer In 1" in page and "Open to networking" in page and "Ohio" in page
-    assert "Peer In 2" not in page  # not opted in
-    for secret in (w.peers_in[0].email, "example.org"):
+    assert "Peer In 2" in page and "Open to networking" in page and "Oregon" in page
+    assert "Dual Role" not in page and "Trainee In" not in page  # not opted in
+    for secret in (w.peers_in[1].email, w.peers_in[0].email, "example.org", "+1 555"):
         assert secret not in page
     # Filters.
-    assert "Peer In 1" in other.get("/directory", query_string={"region": "Ohio"}).get_data(as_text=True)
-    assert "Peer In 1" not in other.get("/directory", query_string={"interest": "veterans"}).get_data(as_text=True)
-    assert "Peer In 1" in other.get("/directory", query_string={"interest": "YOUTH"}).get_data(as_text=True)
+    assert "Peer In 2" in other.get("/directory", query_string={"region": "Oregon"}).get_data(as_text=True)
+    assert "Peer In 1" not in other.get("/directory", query_string={"region": "Oregon"}).get_data(as_text=True)
+    assert "Peer In 2" not in other.get("/directory", query_string={"interest": "youth"}).get_data(as_text=True)
+    assert "Peer In 2" in other.get("/directory", query_string={"interest": "VETERANS"}).get_data(as_text=True)
     # Opting out removes the entry.
-    peer.post("/directory/me", data={"region": "Ohio", "interests": "", "intro": ""})
-    assert "Peer In 1" not in other.get("/directory").get_data(as_text=True)
+    peer.post("/directory/me", data={"region": "Oregon", "interests": "", "intro": ""})
+    assert "Peer In 2" not in other.get("/directory").get_data(as_text=True)
     # Supervisors have no directory.
     assert client_as(app, w, "supervisor_in").get("/directory").status_code == 403
 
@@ -422,7 +427,7 @@ def list_me(app, w, who):
 
 
 def test_messaging_blocking_and_reporting(app, w):
-    peer = w.peers_in[0]
+    peer = w.peers_in[1]
     list_me(app, w, peer)
     writer = client_as(app, w, "trainee_out")
     sent = writer.post(f"/messages/new/{peer.id}", data={"subject": "Hello", "body": "Nice to *meet* you"})
@@ -433,11 +438,13 @@ def test_messaging_blocking_and_reporting(app, w):
     assert "<em>meet</em>" in page.get_data(as_text=True)
     assert notes(app, peer, "message")
     # Someone not listed cannot be written to; nor can a stranger read the conversation.
-    assert writer.post(f"/messages/new/{w.peers_in[1].id}", data={"subject": "x", "body": "y"}).status_code == 404
+    assert writer.post(f"/messages/new/{w.people['dual_role'].id}", data={"subject": "x", "body": "y"}).status_code == 404
     assert client_as(app, w, "admin").get(conversation_url).status_code == 404
     # Report to the admins: they see the message with its context, and only then.
     with app.app_context():
-        message_id = db.session.execute(db.select(DirectMessage.id)).scalars().first()
+        message_id = db.session.execute(
+            db.select(DirectMessage.id).where(DirectMessage.body == "Nice to *meet* you")
+        ).scalar_one()
     assert peer_client.post(f"/messages/message/{message_id}/report", data={"reason": "Pushy"}).status_code == 303
     reports = client_as(app, w, "admin").get("/messages/reports")
     assert "Nice to" in text_of(reports) and "Pushy" in text_of(reports)
@@ -454,3 +461,32 @@ def test_messaging_blocking_and_reporting(app, w):
     # Blocking someone outside the conversation is refused.
     assert peer_client.post(f"/messages/{conversation_id}/block",
                             data={"user_id": str(w.people["admin"].id), "action": "block"}).status_code == 400
+
+
+def test_notification_page_and_count_cost_the_same_whatever_their_number(app, w, queries):
+    from portal.boards import posting
+
+    client = client_as(app, w, "trainee_in")
+
+    def add(n):
+        with app.app_context():
+            thread = db.session.get(Thread, w.thread_id)
+            for i in range(n):
+                author = db.session.get(User, w.peers_in[i % 2].id)
+                post = Post(thread_id=thread.id, board_id=thread.board_id, author_id=author.id, body=f"r{i}",
+                            body_html="<p>r</p>")
+                db.session.add(post)
+                db.session.flush()
+                posting._notify(post, "written")
+            db.session.commit()
+
+    def count():
+        client.get("/notifications")
+        with queries() as statements:
+            assert client.get("/notifications").status_code == 200
+        return len(statements)
+
+    add(25)  # a full page of replies (the world's message notification is older)
+    few = count()
+    add(60)  # and many more than the unread count checks
+    assert count() == few

@@ -81,7 +81,7 @@ def reads_board(user: User, board: Board) -> bool:
     return user.deactivated_at is None and can(user, "read_board", board)
 
 
-def still_visible(user: User, n: Notification) -> bool:
+def still_visible(user: User, n: Notification, blocked: set[int] | None = None) -> bool:
     """Whether this person may still see what the notification is about."""
     from portal.authz import can
 
@@ -101,10 +101,12 @@ def still_visible(user: User, n: Notification) -> bool:
 
         conversation = db.session.get(Conversation, n.conversation_id)
         message = db.session.get(DirectMessage, n.message_id) if n.message_id else None
+        if blocked is None:
+            blocked = messages.blocked_by(user.id)
         return (
             conversation is not None
             and can(user, "read_conversation", conversation)
-            and (message is None or not messages.blocked(user.id, message.author_id))
+            and (message is None or message.author_id not in blocked)
         )
     return True
 
@@ -346,10 +348,30 @@ def _unread_query(user_id: int):
     return db.select(Notification).where(Notification.user_id == user_id, Notification.read_at.is_(None))
 
 
+def _visible(user: User, rows: list[Notification]) -> list[Notification]:
+    """The rows the person may still see: their posts are loaded in one query first (held
+    here, so still_visible finds them in the session), boards and rights are cached per
+    request by portal.authz."""
+    from portal.messages import core as messages
+
+    held: list = []
+    for model, ids in (
+        (Post, {n.post_id for n in rows if n.post_id}),
+        (Conversation, {n.conversation_id for n in rows if n.conversation_id}),
+        (DirectMessage, {n.message_id for n in rows if n.message_id}),
+    ):
+        if ids:
+            held += db.session.execute(db.select(model).where(model.id.in_(ids))).scalars()
+    blocked = messages.blocked_by(user.id) if any(n.conversation_id for n in rows) else set()
+    shown = [n for n in rows if still_visible(user, n, blocked)]
+    del held
+    return shown
+
+
 def unread_count(user: User) -> int:
     """Unread notifications the person may still see (at most the latest 100 are checked)."""
     rows = list(db.session.execute(_unread_query(user.id).order_by(Notification.id.desc()).limit(100)).scalars())
-    return sum(1 for n in rows if still_visible(user, n))
+    return len(_visible(user, rows)) if rows else 0
 
 
 def page(user: User, before: int | None) -> tuple[list[Notification], int | None]:
@@ -359,7 +381,7 @@ def page(user: User, before: int | None) -> tuple[list[Notification], int | None
         query = query.where(Notification.id < before)
     rows = list(db.session.execute(query.order_by(Notification.id.desc()).limit(PAGE_SIZE + 1)).scalars())
     next_before = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
-    return [n for n in rows[:PAGE_SIZE] if still_visible(user, n)], next_before
+    return _visible(user, rows[:PAGE_SIZE]), next_before
 
 
 def mark_all_read(user: User) -> int:
