@@ -490,3 +490,13 @@ def test_notification_page_and_count_cost_the_same_whatever_their_number(app, w,
     few = count()
     add(60)  # and many more than the unread count checks
     assert count() == few
+
+
+def test_a_thread_title_matches_once_not_with_every_reply(app, w):
+    client = client_as(app, w, "trainee_in")
+    thread_id = new_thread(client, w.board_in, "Quokka habits", "First words.")
+    for n in range(3):
+        reply(client_as(app, w, w.peers_in[n % 2]), thread_id, f"Reply number {n}.")
+    html = search(client, "quokka")
+    assert html.count('class="snippet"') == 1 and "<mark>Quokka</mark> habits" in html
+    assert "Quokka habits" in search(client, "reply number")  # replies show their thread's title

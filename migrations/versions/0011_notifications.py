@@ -173,7 +173,9 @@ def upgrade():
     # FTS5 table is made and filled from search_docs by portal.search.index on first use.
     op.execute(
         "INSERT INTO search_docs (id, board_id, thread_id, title, body, created_at) "
-        "SELECT p.id, p.board_id, p.thread_id, t.title, p.body, p.created_at "
+        "SELECT p.id, p.board_id, p.thread_id, "
+        "CASE WHEN p.id = (SELECT min(f.id) FROM board_posts f WHERE f.thread_id = p.thread_id) "
+        "THEN t.title ELSE '' END, p.body, p.created_at "
         "FROM board_posts p JOIN board_threads t ON t.id = p.thread_id "
         "WHERE p.hidden_at IS NULL AND p.removed_at IS NULL AND p.pending = false"
     )

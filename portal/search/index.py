@@ -81,7 +81,11 @@ def index_post(post: Post) -> None:
             db.session.delete(doc)
             db.session.flush()
         return
-    title = db.session.execute(select(Thread.title).where(Thread.id == post.thread_id)).scalar_one()
+    # The thread's title is searched once, with its first post (not with every reply).
+    first = db.session.execute(select(db.func.min(Post.id)).where(Post.thread_id == post.thread_id)).scalar_one()
+    title = ""
+    if first == post.id:
+        title = db.session.execute(select(Thread.title).where(Thread.id == post.thread_id)).scalar_one()
     if doc is None:
         doc = SearchDoc(id=post.id, created_at=post.created_at)
         db.session.add(doc)
@@ -104,7 +108,9 @@ def reindex_all() -> int:
     db.session.execute(
         text(
             "INSERT INTO search_docs (id, board_id, thread_id, title, body, created_at) "
-            "SELECT p.id, p.board_id, p.thread_id, t.title, p.body, p.created_at "
+            "SELECT p.id, p.board_id, p.thread_id, "
+            "CASE WHEN p.id = (SELECT min(f.id) FROM board_posts f WHERE f.thread_id = p.thread_id) "
+            "THEN t.title ELSE '' END, p.body, p.created_at "
             "FROM board_posts p JOIN board_threads t ON t.id = p.thread_id "
             "WHERE p.hidden_at IS NULL AND p.removed_at IS NULL AND p.pending = false"
         )
@@ -180,7 +186,15 @@ def search(user, query: str, page: int = 1, sort: str = "best") -> Results:
     else:
         rows = _search_sqlite(user, words, sort, offset)
     hits = [
-        Hit(r.id, r.thread_id, r.board_title, r.author_name, r.created_at, marked(r.title_hl), marked(r.body_hl))
+        Hit(
+            r.id,
+            r.thread_id,
+            r.board_title,
+            r.author_name,
+            r.created_at,
+            marked(r.title_hl) if r.title_hl else marked(r.thread_title),
+            marked(r.body_hl),
+        )
         for r in rows[:PAGE_SIZE]
     ]
     return Results(query, hits, page, len(rows) > PAGE_SIZE)
@@ -200,11 +214,13 @@ def _search_sqlite(user, words: list[str], sort: str, offset: int):
             db.func.snippet(fts, 1, START, STOP, "…", 24).label("body_hl"),
             Board.title.label("board_title"),
             User.display_name.label("author_name"),
+            Thread.title.label("thread_title"),
         )
         .select_from(_FTS)
         .join(SearchDoc, SearchDoc.id == _FTS.c.rowid)
         .join(Post, Post.id == SearchDoc.id)
         .join(Board, Board.id == SearchDoc.board_id)
+        .join(Thread, Thread.id == SearchDoc.thread_id)
         .join(User, User.id == Post.author_id)
         .where(fts.op("MATCH")(match), SearchDoc.board_id.in_(_visible_board_ids(user)), _shown_clause())
         .order_by(*((SearchDoc.id.desc(),) if sort == "new" else (score, SearchDoc.id.desc())))
@@ -243,10 +259,12 @@ def _search_postgresql(user, words: str, sort: str, offset: int):
             ),
             Board.title.label("board_title"),
             User.display_name.label("author_name"),
+            Thread.title.label("thread_title"),
         )
         .join(found, found.c.id == SearchDoc.id)
         .join(Post, Post.id == SearchDoc.id)
         .join(Board, Board.id == SearchDoc.board_id)
+        .join(Thread, Thread.id == SearchDoc.thread_id)
         .join(User, User.id == Post.author_id)
         .order_by(*((SearchDoc.id.desc(),) if sort == "new" else (found.c.score.desc(), SearchDoc.id.desc())))
     )
