@@ -19,12 +19,18 @@ class FilterForm(QueryForm):
 
 class EntryForm(PortalForm):
     listed = BooleanField("List me in the member directory")
-    region = StringField("Region", validators=[Optional(), Length(max=80)], description="For example: Ohio, or Pacific Northwest.")
+    region = StringField(
+        "Region", validators=[Optional(), Length(max=80)], description="For example: Ohio, or Pacific Northwest."
+    )
     interests = StringField(
-        "Interests", validators=[Optional(), Length(max=300)], description="Separated by commas: youth, recovery, veterans."
+        "Interests",
+        validators=[Optional(), Length(max=300)],
+        description="Separated by commas: youth, recovery, veterans.",
     )
     open_to_networking = BooleanField("Open to networking")
-    intro = TextAreaField("A short introduction", validators=[Optional(), Length(max=600, message="At most 600 characters.")])
+    intro = TextAreaField(
+        "A short introduction", validators=[Optional(), Length(max=600, message="At most 600 characters.")]
+    )
 
 
 @bp.get("/directory")
@@ -68,7 +74,9 @@ def entry():
             intro=form.intro.data or "",
         )
         db.session.commit()
-        say_here("entry", "Saved: you are listed in the directory." if form.listed.data else "Saved: you are not listed.")
+        say_here(
+            "entry", "Saved: you are listed in the directory." if form.listed.data else "Saved: you are not listed."
+        )
         return redirect_to(url_for("directory.entry"))
     status = 422 if form.is_submitted() else 200
     return render_page("notify/directory_entry.html", status=status, form=form)

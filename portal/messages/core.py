@@ -76,7 +76,10 @@ def send(conversation: Conversation, author: User, body: str) -> DirectMessage:
 
     now = utcnow()
     message = DirectMessage(
-        conversation_id=conversation.id, author_id=author.id, body=body, body_html=str(render_markdown(body)),
+        conversation_id=conversation.id,
+        author_id=author.id,
+        body=body,
+        body_html=str(render_markdown(body)),
         created_at=now,
     )
     db.session.add(message)
@@ -183,7 +186,9 @@ def unblock(blocker: User, person_id: int) -> bool:
 
 def report(message: DirectMessage, reporter: User, reason: str) -> bool:
     exists = db.session.execute(
-        db.select(MessageReport.id).where(MessageReport.message_id == message.id, MessageReport.reporter_id == reporter.id)
+        db.select(MessageReport.id).where(
+            MessageReport.message_id == message.id, MessageReport.reporter_id == reporter.id
+        )
     ).first()
     if exists is not None:
         return False

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import abort, url_for
 from flask_login import current_user, login_required
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
@@ -128,7 +128,11 @@ def block(conversation_id: int):
     conversation = _conversation(conversation_id)
     form = BlockForm()
     person_id = inputs.optional_record_id(form.user_id.data)
-    if not form.validate_on_submit() or person_id not in core.member_ids(conversation.id) or person_id == current_user.id:
+    if (
+        not form.validate_on_submit()
+        or person_id not in core.member_ids(conversation.id)
+        or person_id == current_user.id
+    ):
         abort(400)  # only someone in this conversation
     if form.action.data == "block":
         core.block(current_user, person_id)
@@ -169,5 +173,7 @@ def reports():
     reporter_ids = {r.reporter_id for _, reports_, _ in rows for r in reports_}
     reporters = {}
     if reporter_ids:
-        reporters = dict(db.session.execute(db.select(User.id, User.display_name).where(User.id.in_(reporter_ids))).all())
+        reporters = dict(
+            db.session.execute(db.select(User.id, User.display_name).where(User.id.in_(reporter_ids))).all()
+        )
     return render_page("notify/message_reports.html", rows=rows, authors=core.authors(messages), reporters=reporters)

@@ -12,11 +12,10 @@ bp = Blueprint("notifications", __name__)
 
 @bp.app_context_processor
 def _navigation():
-    from portal.notifications.nav import counts
-
     from flask_login import current_user
 
     from portal.notifications import core
+    from portal.notifications.nav import counts
 
     def notify_follows(thread_id=None, board_id=None) -> bool:
         return core.follows(current_user.id, thread_id=thread_id, board_id=board_id)

@@ -13,7 +13,11 @@ from portal.web import page_number, render_page
 
 class SearchForm(QueryForm):
     q = SearchField("Search the boards", validators=[Optional(), Length(max=200)])
-    sort = SelectField("Order", choices=[SelectChoice("best", "Best match first"), SelectChoice("new", "Newest first")], validate_choice=False)
+    sort = SelectField(
+        "Order",
+        choices=[SelectChoice("best", "Best match first"), SelectChoice("new", "Newest first")],
+        validate_choice=False,
+    )
 
 
 @bp.get("/search")
