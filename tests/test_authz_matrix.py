@@ -1317,8 +1317,17 @@ IN_CONVERSATION = {
 
 
 def _notify_rows() -> dict[tuple[str, str], Row]:
-    from portal.models import Block, Conversation, ConversationMember, DirectMessage, DirectoryEntry, Follow
-    from portal.models import MailChoice, MessageReport, Notification
+    from portal.models import (
+        Block,
+        Conversation,
+        ConversationMember,
+        DirectMessage,
+        DirectoryEntry,
+        Follow,
+        MailChoice,
+        MessageReport,
+        Notification,
+    )
 
     def follows(w, act, **target):
         query = db.select(Follow.id).where(Follow.user_id == act.user_id)
