@@ -500,3 +500,15 @@ def test_a_thread_title_matches_once_not_with_every_reply(app, w):
     html = search(client, "quokka")
     assert html.count('class="snippet"') == 1 and "<mark>Quokka</mark> habits" in html
     assert "Quokka habits" in search(client, "reply number")  # replies show their thread's title
+
+
+def test_mentions_are_marked_in_text_only_never_inside_links_or_code():
+    from types import SimpleNamespace
+
+    from portal.notifications.core import mark_mentions
+
+    ann = SimpleNamespace(display_name="Ann <Lee>")
+    html = '<p>Hi @Ann &lt;Lee&gt; see <a href="https://x.example/@Ann">@Ann &lt;Lee&gt;</a> <code>@Ann &lt;Lee&gt;</code></p>'
+    marked = mark_mentions(html, [ann])
+    assert marked.count("<strong>") == 1
+    assert marked.startswith("<p>Hi <strong>@Ann &lt;Lee&gt;</strong> see <a href=")
