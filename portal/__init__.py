@@ -37,6 +37,7 @@ AREAS = (
     "main", "auth", "account", "dashboards", "admin", "cohorts", "calendar",
     "attendance", "exams", "assessment", "boards",
     "certification",
+    "notifications", "search", "directory", "messages",  # notify (issue 13)
 )
 
 

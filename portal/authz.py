@@ -701,3 +701,74 @@ RULES.update(
         "view_celebration": _take_part,
     }
 )
+
+
+# --- notify (issue 13): notifications, search, directory, direct messages --------------------
+# Notifications are their owner's alone; following a thread or a board needs reading it.
+# Search, the directory and direct messages are for the people of the boards (trainees,
+# facilitators, admins). A direct message thread is read by its members only: admins read a
+# message only once it is reported to them (the reports page), never a thread itself.
+
+
+def _member_of(u, conversation) -> bool:
+    from portal.models import ConversationMember
+
+    cache = g.setdefault("_dm_member", {})
+    key = (u.id, conversation.id)
+    if key not in cache:
+        cache[key] = (
+            db.session.execute(
+                db.select(ConversationMember.id).where(
+                    ConversationMember.conversation_id == conversation.id, ConversationMember.user_id == u.id
+                )
+            ).first()
+            is not None
+        )
+    return cache[key]
+
+
+def _listed(user_id: int) -> bool:
+    from portal.models import DirectoryEntry
+
+    return (
+        db.session.execute(
+            db.select(DirectoryEntry.id).where(DirectoryEntry.user_id == user_id, DirectoryEntry.listed.is_(True))
+        ).first()
+        is not None
+    )
+
+
+def _connects(u) -> bool:
+    return is_admin(u) or _is(u, Role.FACILITATOR) or _is(u, Role.TRAINEE)
+
+
+def _message_person(u, person) -> bool:
+    """Start a direct message: to someone else who is listed in the directory, on an active
+    account that could use it."""
+    return (
+        _connects(u)
+        and person is not None
+        and person.id != u.id
+        and person.deactivated_at is None
+        and _connects(person)
+        and _listed(person.id)
+    )
+
+
+RULES.update(
+    {
+        "own_notifications": lambda u, o: u.is_active,
+        "open_notification": lambda u, n: n.user_id == u.id,
+        "follow_thread": lambda u, thread: _read_board(u, thread.board),
+        "follow_board": _read_board,
+        "mention_in_board": _post_on_board,
+        "search_posts": lambda u, o: _connects(u),
+        "use_directory": lambda u, o: _connects(u),
+        "message_person": _message_person,
+        "use_messages": lambda u, o: _connects(u),
+        "read_conversation": lambda u, c: _connects(u) and _member_of(u, c),
+        "write_conversation": lambda u, c: _connects(u) and _member_of(u, c),
+        "report_message": lambda u, m: m.author_id != u.id and _connects(u) and _member_of(u, m.conversation),
+        "review_message_reports": lambda u, o: is_admin(u),
+    }
+)

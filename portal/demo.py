@@ -57,6 +57,7 @@ def _seed(password: str) -> dict[str, User]:
     __import__("portal.assessment.demo", fromlist=["seed_demo"]).seed_demo(created)  # assessment area
     __import__("portal.boards.demo", fromlist=["seed_demo"]).seed_demo(created)  # boards
     __import__("portal.certification.demo", fromlist=["seed_demo"]).seed_demo(created)  # certification
+    __import__("portal.notifications.demo", fromlist=["seed_demo"]).seed_demo(created)  # notify
     db.session.commit()
     return created
 

@@ -1453,6 +1453,186 @@ def _certification_rows() -> dict[tuple[str, str], Row]:
 MATRIX.update(_certification_rows())
 
 
+# --- notify (issue 13): notifications, search, directory, direct messages ---------------------------
+# tests/world.py (World._notify): trainee_in has a notification (notification_id) and a
+# conversation with Peer In 1 (conversation_id, message_id by Peer In 1); Peer In 1 is listed in
+# the directory (person_id); notify_token is trainee_in's unsubscribe link. Search, directory
+# and messages are for the people of the boards: every trainee, facilitator and admin, not
+# supervisors (dual_role is a trainee too). A conversation exists only for its members.
+
+CONNECT = {**only(*TRAINEES, *FACILITATORS, "admin")}
+IN_CONVERSATION = {
+    **{p: "missing" for p in PRINCIPALS},
+    **dict.fromkeys(SIGNED_OUT, "login"),
+    "trainee_in": "ok",
+}
+
+
+def _notify_rows() -> dict[tuple[str, str], Row]:
+    from portal.models import (
+        Block,
+        Conversation,
+        ConversationMember,
+        DirectMessage,
+        DirectoryEntry,
+        Follow,
+        MailChoice,
+        MessageReport,
+        Notification,
+    )
+
+    def follows(w, act, **target):
+        query = db.select(Follow.id).where(Follow.user_id == act.user_id)
+        for name, value in target.items():
+            query = query.where(getattr(Follow, name) == value)
+        return one(w, query.limit(1)) is not None
+
+    def no_follow_of(name, value):
+        def check(w, act):
+            if act.principal != "admin" and follows(w, act, **{name: value(w)}):
+                return "followed something of Cohort Out"
+            return None
+
+        return check
+
+    def other_conversation_unchanged(w, act):
+        ids = all_of(w, db.select(DirectMessage.id).where(DirectMessage.conversation_id == w.notify_other_conversation_id))
+        return "wrote into another conversation" if len(ids) != 1 else None
+
+    def no_block(w, act):
+        return "blocked someone outside the conversation" if act.before["dm_blocks"] != act.after["dm_blocks"] else None
+
+    return {
+        ("notifications.index", "GET"): Row(signed_in()),
+        ("notifications.read_all", "POST"): Row(
+            signed_in(),
+            effect=lambda w, act: not all_of(
+                w, db.select(Notification.id).where(Notification.user_id == act.user_id, Notification.read_at.is_(None))
+            ),
+        ),
+        ("notifications.mail_choice", "POST"): Row(
+            signed_in(),
+            body=lambda w: {"mode": "off"},
+            effect=lambda w, act: one(w, db.select(MailChoice.mode).where(MailChoice.user_id == act.user_id)) == "off",
+        ),
+        # Someone else's notification does not exist for this person.
+        ("notifications.open_one", "POST"): Row(
+            IN_CONVERSATION,
+            effect=lambda w, act: (
+                one(w, db.select(Notification.read_at).where(Notification.id == w.notify_notification_id)) is not None
+            ),
+        ),
+        ("notifications.follow_thread", "POST"): Row(
+            BOARD_IN,
+            body=lambda w: {"action": "follow"},
+            effect=lambda w, act: follows(w, act, thread_id=w.thread_id),
+            probes=(
+                Probe(
+                    "thread of Cohort Out",
+                    url=lambda w: {"thread_id": w.other_thread_id},
+                    body=lambda w: {"action": "follow"},
+                    check=no_follow_of("thread_id", lambda w: w.other_thread_id),
+                ),
+            ),
+        ),
+        ("notifications.follow_board", "POST"): Row(
+            BOARD_IN,
+            body=lambda w: {"action": "follow"},
+            effect=lambda w, act: follows(w, act, board_id=w.board_in),
+            probes=(
+                Probe(
+                    "board of Cohort Out",
+                    url=lambda w: {"board_id": w.board_out},
+                    body=lambda w: {"action": "follow"},
+                    check=no_follow_of("board_id", lambda w: w.board_out),
+                ),
+            ),
+        ),
+        ("notifications.mention_suggestions", "GET"): Row(BOARD_IN),
+        # The signed token in the mailed link is the credential, signed in or not.
+        ("notifications.unsubscribe", "GET"): Row(everyone()),
+        ("notifications.unsubscribe_confirm", "POST"): Row(
+            everyone(),
+            effect=lambda w, act: (
+                one(w, db.select(MailChoice.mode).where(MailChoice.user_id == P(w, "trainee_in").id)) == "off"
+            ),
+        ),
+        ("search.page", "GET"): Row(CONNECT, url=lambda w: {}),
+        ("directory.index", "GET"): Row(CONNECT),
+        ("directory.entry", "GET"): Row(CONNECT),
+        ("directory.entry", "POST"): Row(
+            CONNECT,
+            body=lambda w: {"listed": "y", "region": "Matrixland", "interests": "peer work", "intro": "Hello."},
+            effect=lambda w, act: (
+                one(w, db.select(DirectoryEntry.region).where(DirectoryEntry.user_id == act.user_id)) == "Matrixland"
+            ),
+        ),
+        ("messages.index", "GET"): Row(CONNECT),
+        ("messages.new", "GET"): Row(CONNECT),
+        ("messages.new", "POST"): Row(
+            CONNECT,
+            body=lambda w: {"subject": "Matrix hello", "body": "Hello from the matrix."},
+            effect=lambda w, act: (
+                one(
+                    w,
+                    db.select(ConversationMember.id)
+                    .join(Conversation, Conversation.id == ConversationMember.conversation_id)
+                    .where(Conversation.subject == "Matrix hello", ConversationMember.user_id == act.user_id),
+                )
+                is not None
+            ),
+        ),
+        ("messages.conversation", "GET"): Row(IN_CONVERSATION),
+        ("messages.send", "POST"): Row(
+            IN_CONVERSATION,
+            body=lambda w: {"body": "A matrix message."},
+            effect=lambda w, act: (
+                one(
+                    w,
+                    db.select(DirectMessage.conversation_id).where(
+                        DirectMessage.body == "A matrix message.", DirectMessage.author_id == act.user_id
+                    ),
+                )
+                == w.notify_conversation_id
+            ),
+            probes=(
+                Probe(
+                    "another conversation",
+                    url=lambda w: {"conversation_id": w.notify_other_conversation_id},
+                    body=lambda w: {"body": "A matrix message."},
+                    check=other_conversation_unchanged,
+                ),
+            ),
+        ),
+        ("messages.block", "POST"): Row(
+            IN_CONVERSATION,
+            body=lambda w: {"user_id": str(w.peers_in[0].id), "action": "block"},
+            effect=lambda w, act: (
+                one(w, db.select(Block.blocked_id).where(Block.blocker_id == act.user_id)) == w.peers_in[0].id
+            ),
+            probes=(
+                Probe(
+                    "someone outside the conversation",
+                    body=lambda w: {"user_id": str(P(w, "trainee_out").id), "action": "block"},
+                    check=no_block,
+                ),
+            ),
+        ),
+        ("messages.report", "POST"): Row(
+            IN_CONVERSATION,
+            body=lambda w: {"reason": "Matrix report"},
+            effect=lambda w, act: (
+                one(w, db.select(MessageReport.reporter_id).where(MessageReport.message_id == w.notify_message_id))
+                == act.user_id
+            ),
+        ),
+        ("messages.reports", "GET"): Row(only("admin")),
+    }
+
+
+MATRIX.update(_notify_rows())
+
+
 def _rules(app):
     for rule in app.url_map.iter_rules():
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -1753,3 +1933,4 @@ def test_facilitators_list_only_their_own_cohorts(app):
             page = text_of(response)
             assert mine in page, (principal, url)
             assert theirs not in page, f"{principal} sees {theirs} on {url}"
+

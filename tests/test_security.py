@@ -243,6 +243,8 @@ PUBLIC = {
     "certification.verify",
     "certification.jwks",
     "certification.revocations",
+    "notifications.unsubscribe",  # notify: the signed token in the mailed link is the key
+    "notifications.unsubscribe_confirm",
 }
 
 

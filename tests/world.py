@@ -398,6 +398,7 @@ class World:
             self.boards_topic_id = topics.create(db.session.get(Board, self.community), "Tech help", admin).id
             db.session.commit()
         self.values["board_topic_id"] = self.boards_topic_id
+        self._notify()  # --- notify ---
 
     # --- certification ---------------------------------------------------------------------------
 
@@ -426,6 +427,46 @@ class World:
             db.session.commit()
             self.cert_id, self.cert_code, self.cert_ready_id = cert.id, cert.code, ready.id
         self.values.update(certificate_id=self.cert_id, code=self.cert_code)
+
+    # --- notify ---
+    def _notify(self) -> None:
+        """Notifications, directory, direct messages (issue 13). trainee_in was told of Peer In
+        1's reply (notify_notification_id); Peer In 1 and Peer Out 1 are listed in the
+        directory (person_id: Peer In 1); trainee_in and Peer In 1 have a conversation
+        (conversation_id) with a message by Peer In 1 (message_id), trainee_out and Peer Out 1
+        another (notify_other_conversation_id), everything read; notify_token: trainee_in's
+        unsubscribe link."""
+        from portal.messages import core as messages
+        from portal.models import Conversation, DirectoryEntry, Notification
+        from portal.notifications import core as notifications
+
+        p = self.people
+        with self.app.app_context():
+            user = lambda person: db.session.get(User, person.id)  # noqa: E731
+            self.notify_notification_id = db.session.execute(
+                db.select(Notification.id).where(Notification.user_id == p["trainee_in"].id).order_by(Notification.id)
+            ).scalars().first()
+            for person in (self.peers_in[0], self.peers_out[0]):
+                db.session.add(DirectoryEntry(user_id=person.id, listed=True, region="Ohio", interests="youth"))
+            mine = messages.start(user(p["trainee_in"]), [user(self.peers_in[0])], "Hello pair", "Hi from me.")
+            answer = messages.send(mine, user(self.peers_in[0]), "Hi back.")
+            theirs = messages.start(user(p["trainee_out"]), [user(self.peers_out[0])], "Out talk", "Out words.")
+            for conversation in (mine, theirs):
+                latest = messages.messages_for(conversation, 0)[-1].id
+                for member_id in messages.member_ids(conversation.id):
+                    messages.mark_read(conversation, member_id, latest)
+            db.session.commit()
+            assert db.session.get(Conversation, mine.id) is not None
+            self.notify_conversation_id, self.notify_message_id = mine.id, answer.id
+            self.notify_other_conversation_id = theirs.id
+            self.notify_token = notifications.unsubscribe_token(self.app.secret_key, p["trainee_in"].id)
+        self.values.update(
+            notification_id=self.notify_notification_id,
+            person_id=self.peers_in[0].id,
+            conversation_id=self.notify_conversation_id,
+            message_id=self.notify_message_id,
+            notify_token=self.notify_token,
+        )
 
     def url_for(self, rule, **values) -> str:
         """The rule's URL with the world's values (or the ones given) in its arguments."""

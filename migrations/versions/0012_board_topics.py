@@ -2,7 +2,7 @@
 opening post is hidden; the idempotency key of a post's form
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-22 00:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """audit log: the cohort of each event (for filtering) and its origin (the demo seed)
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-22 01:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -306,7 +306,15 @@ def _add_post(
         .execution_options(synchronize_session=False)
     )
     crisis = _check_crisis(post, board, thread, now)
+    _notify(post, "written")  # notify: search index, followers, mentions
     return Posted(post, crisis)
+
+
+def _notify(post: Post, event: str, **details) -> None:
+    """Keep search and notifications in step (portal.notifications.hooks, issue 13)."""
+    from portal.notifications.hooks import post_changed
+
+    post_changed(post, event, **details)
 
 
 def _moderates(user: User, board: Board) -> bool:
@@ -372,12 +380,15 @@ def edit(post: Post, body: str) -> bool:
         if _approved_posts(post.author) <= NEW_ACCOUNT_POSTS:
             post.pending = True
     _visibility_changed(post, was_shown)
-    return _check_crisis(post, board, db.session.get(Thread, post.thread_id), now)
+    crisis = _check_crisis(post, board, db.session.get(Thread, post.thread_id), now)
+    _notify(post, "edited")  # notify: search index, new mentions
+    return crisis
 
 
 def remove(post: Post) -> None:
     if post.removed_at is None:
         post.removed_at = utcnow()
+        _notify(post, "removed")  # notify: out of the search index
 
 
 def report(post: Post, reporter: User, reason: str) -> bool:
@@ -421,6 +432,7 @@ def hide(post: Post, by: User, reason: str) -> None:
     _resolve_reports(post, by)
     _visibility_changed(post, was_shown)
     audit.record(by, "board.post_hidden", post, board_id=post.board_id, reason=reason)
+    _notify(post, "hidden", by=by, reason=reason)  # notify: out of search, a notice to the author
 
 
 def unhide(post: Post, by: User) -> None:
@@ -428,6 +440,7 @@ def unhide(post: Post, by: User) -> None:
     post.hidden_at = post.hidden_by_id = post.hidden_reason = None
     _visibility_changed(post, was_shown)
     audit.record(by, "board.post_unhidden", post, board_id=post.board_id)
+    _notify(post, "unhidden")  # notify: back in the search index
 
 
 def approve(post: Post, by: User) -> None:
@@ -435,6 +448,7 @@ def approve(post: Post, by: User) -> None:
     post.pending, post.approved_at = False, utcnow()
     _visibility_changed(post, was_shown)
     audit.record(by, "board.post_approved", post, board_id=post.board_id)
+    _notify(post, "approved")  # notify: search index, followers, mentions
 
 
 def dismiss(post: Post, by: User) -> None:
@@ -488,6 +502,9 @@ def move(thread: Thread, to: Board, by: User) -> None:
         .execution_options(synchronize_session=False)
     )
     audit.record(by, "board.thread_moved", thread, from_board=was, to_board=to.id)
+    from portal.notifications.hooks import thread_moved
+
+    thread_moved(thread)  # notify: search entries follow the thread
 
 
 def suspend(board: Board, user: User, days: int, reason: str, by: User) -> BoardSuspension:

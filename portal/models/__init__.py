@@ -72,6 +72,18 @@ from portal.models.exams import (
     Offering,
 )
 from portal.models.notices import Notice
+from portal.models.notify import (  # --- notify (issue 13) ---
+    Block,
+    Conversation,
+    ConversationMember,
+    DirectMessage,
+    DirectoryEntry,
+    Follow,
+    MailChoice,
+    MessageReport,
+    Notification,
+    SearchDoc,
+)
 from portal.models.outbox import OutboxMail, PeriodicRun
 from portal.models.people import (
     ROLE_ORDER,
@@ -157,4 +169,15 @@ __all__ = [
     "CertificateStatus",
     "CertificationChoice",
     "CertificationSettings",
+    # --- notify ---
+    "Block",
+    "Conversation",
+    "ConversationMember",
+    "DirectMessage",
+    "DirectoryEntry",
+    "Follow",
+    "MailChoice",
+    "MessageReport",
+    "Notification",
+    "SearchDoc",
 ]
