@@ -243,7 +243,8 @@ class World:
 
     def _assessment(self) -> None:
         """The assessment area: the default checklist; an oral exam open in Cohort In's week 6
-        (peer_in's result finalised as passed, trainee_in marked on nothing yet); competency 1
+        (peer_in's result finalised as passed, trainee_in marked on nothing yet), one in Cohort
+        Out's (trainee_out finalised as not passed); competency 1
         of peer_in confirmed by supervisor_in. Adds exam_id, trainee_id (trainee_in), item_id
         (the first item) and template_id to the URL values."""
         from portal.assessment import checklists, competencies, oral_exam
@@ -259,6 +260,12 @@ class World:
             for item in items:
                 oral_exam.set_mark(exam, self.peers_in[0].id, item.id, "met", 0, facilitator)
             oral_exam.finalise(exam, self.peers_in[0].id, facilitator)
+            # Cohort Out sat its exam too: trainee_out did not pass (so may be examined again).
+            out_facilitator = db.session.get(User, p["facilitator_out"].id)
+            out_exam = oral_exam.open_exam(
+                db.session.get(CohortSession, self.other.session_ids[5]), template.id, out_facilitator
+            )
+            oral_exam.finalise(out_exam, p["trainee_out"].id, out_facilitator)
             competencies.decide(
                 self.peers_in[0].id, [1], "confirmed", None, db.session.get(User, p["supervisor_in"].id)
             )
