@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Response, abort, flash, render_template, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_login import current_user, login_required
 
 from portal.attendance import bp, feedback, makeups, roll
@@ -96,7 +96,7 @@ def checkin(session_id: int):
     if fragment:
         # htmx: only the check-in box (a few hundred bytes), not the live page's context.
         box = box or _checkin_context(session, now, form, outcome)
-        return render_template("attendance/_checkin.html", **box), status
+        return render_page("attendance/_checkin.html", None, status=status, **box)
     return render_page("attendance/live.html", None, status=status, **_live_context(session, now, form, outcome))
 
 
