@@ -444,7 +444,6 @@ def visible_supervisees(user):
 # their author.
 
 from portal.models import Board, BoardKind, BoardSuspension, Post, Thread, utcnow  # noqa: E402
-from sqlalchemy.orm import lazyload  # noqa: E402
 
 
 def board_suspended(user, board: Board) -> bool:
