@@ -12,6 +12,12 @@ cost, no HTTP server): a common word, a rare word, two words, a word on another 
 only, page 2, newest first; beside them the board page and a thread page. The database named by
 DATABASE_URL is wiped first (an empty one, please). A measurement, not a test: it prints
 numbers and never fails on them.
+
+On the team machine (PostgreSQL, 100 000 posts, 2026-11-22), p50 / p95 in ms, queries per page:
+  board page 7.1 / 9.3 (11), thread page 8.5 / 10.0 (12); search: a common word 9.9 / 11.7,
+  page 2 10.4 / 19.3, newest first 22.0 / 32.0, two words 13.7 / 22.3, a frequent word
+  17.2 / 27.9, a word only on another cohort's board 36.4 / 56.5 (no hits) -- 4 queries each,
+  whatever the number of posts (tests/test_notify.py checks the count does not grow).
 """
 
 from __future__ import annotations
