@@ -104,6 +104,14 @@ def external_url(endpoint: str, **values) -> str:
         return base + url_for(endpoint, **values)
 
 
+def path_for(endpoint: str, **values) -> str:
+    """A site-relative link (for a dashboard note), also from a job or a command."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return url_for(endpoint, **values)
+
+
 def refuse_control_characters():
     """before_request: a NUL or other control character in the path or the query string is
     a bad request (400) before any route sees it (PostgreSQL cannot even compare such text).

@@ -103,6 +103,9 @@ def reset_schema(app) -> None:
 def app(tmp_path_factory):
     app = make_test_app(database_url(tmp_path_factory))
     reset_schema(app)
+    # Rows some migrations write (the community board) would be there for the first test only:
+    # every test starts from empty tables, whichever runs first.
+    empty_tables(app)
     yield app
     with app.app_context():
         db.session.remove()

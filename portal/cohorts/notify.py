@@ -19,7 +19,7 @@ from portal.models import (
     Notice,
     User,
 )
-from portal.web import external_url
+from portal.web import external_url, path_for
 
 
 def in_zone(value: datetime, user) -> str:
@@ -116,7 +116,7 @@ def moved_up(enrollment: Enrollment) -> None:
             cohort_id=cohort.id,
             text=f"A place opened in {cohort.name}: you are in."
             + (f" The first session is {first_when}." if first else ""),
-            link=url_for("cohorts.show", cohort_id=cohort.id),
+            link=path_for("cohorts.show", cohort_id=cohort.id),
         )
     )
     mail.send(
