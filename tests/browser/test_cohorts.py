@@ -41,7 +41,8 @@ def test_facilitator_creates_a_cohort_pairs_and_swaps_without_reload(page, make_
         page.get_by_label(f"Walker {n} (walker{n}@example.org)").check()
     page.get_by_role("button", name="Add the people I chose").click()
     page.wait_for_url(COHORT_PAGE)
-    assert "5 added to the roster." in page.locator("#messages").inner_text()
+    # The answer is next to the roster (issue 8), not in the message area at the top.
+    assert "5 added to the roster." in page.locator("#roster-message").inner_text()
     assert page.get_by_role("heading", name="Roster: 5 of 12 places taken").is_visible()
 
     page.evaluate("() => { window.__sameDocument = 'yes'; }")
