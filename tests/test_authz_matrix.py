@@ -1188,7 +1188,9 @@ def _assessment_rows() -> dict[tuple[str, str], Row]:
             .order_by(ChecklistVersion.number.desc())
             .limit(1),
         )
-        return all_of(w, db.select(ChecklistItem).where(ChecklistItem.version_id == version))
+        return all_of(  # in order: PostgreSQL returns rows in no particular order without it
+            w, db.select(ChecklistItem).where(ChecklistItem.version_id == version).order_by(ChecklistItem.position)
+        )
 
     item_form = lambda prefix, title: {  # noqa: E731
         f"{prefix}-competency": "3",

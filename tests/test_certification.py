@@ -410,3 +410,26 @@ def test_nothing_is_issued_before_week_6_starts(app, make_user, make_cohort):
         db.session.commit()
         assert evidence.verdict_for(trainee.id, cohort.id).certified  # the records alone would do
         assert certificates.issue_due() == 0
+
+
+def test_the_demo_autumn_cohort(app, runner):
+    from portal.models import CohortStatus, utcnow
+
+    assert runner.invoke(args=["seed-demo", "--password", "demo password long"]).exit_code == 0
+    with app.app_context():
+        cohort = db.session.execute(db.select(Cohort).where(Cohort.name == "Autumn Cohort 2026")).scalar_one()
+        assert cohort.current_status(utcnow()) == CohortStatus.COMPLETED
+        assert [f.email for f in cohort.facilitators] == ["facilitator1@example.org"]
+        by_email = {}
+        for n in range(1, 7):
+            user = db.session.execute(db.select(User).where(User.email == f"graduate{n:02d}@example.org")).scalar_one()
+            by_email[n] = (user, certificates.current_certificate(user.id, cohort.id))
+        assert all(by_email[n][1] is not None for n in range(1, 6))
+        assert by_email[6][1] is None
+        missing = evidence.verdict_for(by_email[6][0].id, cohort.id).missing
+        assert [(i.key, i.reasons) for i in missing] == [
+            ("competencies", ("Competency 7 waiting for your supervisor's confirmation.",))]
+        second = by_email[2][1]
+        assert second.replaces_id is not None and second.holder_name == "Gabriela Graduate"
+        assert db.session.get(Certificate, second.replaces_id).status == "replaced"
+        assert certificates.celebrants(cohort.id)
