@@ -51,7 +51,8 @@ def _exam(cohort: Cohort, facilitator: User) -> OralExam:
     exam = db.session.execute(db.select(OralExam).where(OralExam.session_id == week6.id).limit(1)).scalar_one_or_none()
     if exam is None:
         template = checklists.ensure_default(facilitator)
-        exam = oral_exam.open_exam(week6, template.id, facilitator)
+        # Opened as at the week-6 session itself (the records may be of a cohort still ahead).
+        exam = oral_exam.open_exam(week6, template.id, facilitator, now=week6.starts_at)
     return exam
 
 
