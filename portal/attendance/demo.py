@@ -29,9 +29,18 @@ def seed_demo(people: dict[str, User]) -> None:
     db.session.flush()
     # Week 1: five answers (comments shown); week 2: three (too few to show comments).
     answers = {
-        1: [(5, "Hearing the history of peer support", None), (4, "The examples of text support", "More time for questions"),
-            (5, "Practising with my partner", None), (3, None, "Slides before the session"), (4, "The video game example", None)],
-        2: [(4, "The competencies handout", None), (5, None, "A short break halfway"), (4, "Small-group discussion", None)],
+        1: [
+            (5, "Hearing the history of peer support", None),
+            (4, "The examples of text support", "More time for questions"),
+            (5, "Practising with my partner", None),
+            (3, None, "Slides before the session"),
+            (4, "The video game example", None),
+        ],
+        2: [
+            (4, "The competencies handout", None),
+            (5, None, "A short break halfway"),
+            (4, "Small-group discussion", None),
+        ],
     }
     for week, rows in answers.items():
         for t, (usefulness, helped, suggestion) in zip(trainees, rows, strict=False):

@@ -25,7 +25,9 @@ def feedback_form(session_id: int):
     due = feedback.is_due(session, current_user.id, now)
     form = FeedbackForm()
     if due and form.validate_on_submit():
-        saved = feedback.answer(session, current_user.id, int(form.usefulness.data), form.helped.data, form.suggestion.data)
+        saved = feedback.answer(
+            session, current_user.id, int(form.usefulness.data), form.helped.data, form.suggestion.data
+        )
         db.session.commit()
         flash("Thank you: your feedback is saved, without your name." if saved else "You have already answered.",
               "success")

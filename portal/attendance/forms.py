@@ -24,7 +24,9 @@ class CheckinForm(PortalForm):
 
 
 class WindowForm(PortalForm):
-    action = SelectField("Check-in", choices=[SelectChoice("open", "Open check-in"), SelectChoice("close", "Close check-in")])
+    action = SelectField(
+        "Check-in", choices=[SelectChoice("open", "Open check-in"), SelectChoice("close", "Close check-in")]
+    )
 
 
 def _person_id(form, field):
@@ -58,7 +60,13 @@ class DecisionForm(PortalForm):
 class FeedbackForm(PortalForm):
     usefulness = RadioField(
         "How useful was this session?",
-        choices=[SelectChoice("1", "1 (not useful)"), SelectChoice("2", "2"), SelectChoice("3", "3"), SelectChoice("4", "4"), SelectChoice("5", "5 (very useful)")],
+        choices=[
+            SelectChoice("1", "1 (not useful)"),
+            SelectChoice("2", "2"),
+            SelectChoice("3", "3"),
+            SelectChoice("4", "4"),
+            SelectChoice("5", "5 (very useful)"),
+        ],
         validators=[InputRequired("Choose from 1 to 5.")],
     )
     helped = TextAreaField("One thing that helped (optional)", validators=[Optional(), Length(max=1000)])
@@ -72,7 +80,11 @@ class SettingsForm(PortalForm):
     )
     counted = CheckboxesField(
         "Statuses that count as attended",
-        choices=[SelectChoice("present", "Present"), SelectChoice("late", "Late"), SelectChoice("left_early", "Left early")],
+        choices=[
+            SelectChoice("present", "Present"),
+            SelectChoice("late", "Late"),
+            SelectChoice("left_early", "Left early"),
+        ],
         validators=[DataRequired("Choose at least one status.")],
         description="Excused and absent never count as attended.",
     )

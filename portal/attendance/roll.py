@@ -319,7 +319,9 @@ def mark(
     after = _snapshot(row)
     if now >= session.ends_at and before != after:
         db.session.flush()
-        audit.record(by, "attendance.corrected", row, session_id=session.id, user_id=user_id, before=before, after=after)
+        audit.record(
+            by, "attendance.corrected", row, session_id=session.id, user_id=user_id, before=before, after=after
+        )
     return row
 
 

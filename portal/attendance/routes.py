@@ -202,7 +202,9 @@ def mark(session_id: int):
                     entry = next(e for e in roll.roll(session) if e.user_id == entry.user_id)
                     return render_page("attendance/_roll_entry.html", e=entry, s=session, form=None, done=True)
                 flash(f"{entry.name}: {form.status.data.replace('_', ' ')}.", "success")
-                return redirect_to(url_for("attendance.roll_page", session_id=session.id, _anchor=f"roll-{entry.user_id}"))
+                return redirect_to(
+                    url_for("attendance.roll_page", session_id=session.id, _anchor=f"roll-{entry.user_id}")
+                )
     if entry is not None and wants_fragment():
         return render_page("attendance/_roll_entry.html", status=422, e=entry, s=session, form=form, done=False)
     forms = {entry.user_id: form} if entry is not None else {}

@@ -1,18 +1,6 @@
 """All tables. One module per area; importing this package registers every model."""
 
 # --- attendance ---
-from portal.models.attendance import (
-    Attendance,
-    AttendanceSettings,
-    AttendanceSource,
-    AttendanceStatus,
-    CheckinFailure,
-    CheckinWindow,
-    FeedbackAnswer,
-    FeedbackRequest,
-    MakeupRequest,
-    MakeupStatus,
-)
 from portal.models.assessment import (
     ChecklistItem,
     ChecklistTemplate,
@@ -26,13 +14,19 @@ from portal.models.assessment import (
     ReminderSubscription,
     WeekSixNotice,
 )
-from portal.models.base import utcnow
-from portal.models.certification import (  # --- certification ---
-    Certificate,
-    CertificateStatus,
-    CertificationChoice,
-    CertificationSettings,
+from portal.models.attendance import (
+    Attendance,
+    AttendanceSettings,
+    AttendanceSource,
+    AttendanceStatus,
+    CheckinFailure,
+    CheckinWindow,
+    FeedbackAnswer,
+    FeedbackRequest,
+    MakeupRequest,
+    MakeupStatus,
 )
+from portal.models.base import utcnow
 from portal.models.boards import (
     Board,
     BoardConsent,
@@ -44,6 +38,12 @@ from portal.models.boards import (
     PostReport,
     PostRevision,
     Thread,
+)
+from portal.models.certification import (  # --- certification ---
+    Certificate,
+    CertificateStatus,
+    CertificationChoice,
+    CertificationSettings,
 )
 from portal.models.cohorts import (
     CalendarFeed,
