@@ -234,6 +234,20 @@ def test_the_certificate_page_and_the_pdf(app, client, auth, certified):
     extracted = " ".join(p.extract_text() for p in reader.pages)
     assert shown in extracted and "Trainee 0" in extracted and programme.cohort.name in extracted
     assert f"http://localhost/verify/{cert.code}" in extracted
+    # One issue date, the same on the page, the PDF and the verification page, whatever the
+    # reader's time zone (issued at 02:05 UTC: still the day before in New York).
+    from datetime import UTC, datetime
+
+    with app.app_context():
+        db.session.get(Certificate, cert.id).issued_at = datetime(2026, 11, 22, 2, 5, tzinfo=UTC)
+        db.session.get(User, programme.trainees[0].id).time_zone = "America/New_York"
+        db.session.commit()
+    auth.login_as(programme.trainees[0])
+    page_text = text_of(client.get(f"/certificates/{cert.id}"))
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        client.get(f"/certificates/{cert.id}/certificate.pdf").data)).pages)
+    for shown_text in (page_text, pdf_text, text_of(client.get(f"/verify/{cert.code}"))):
+        assert "Issued on 22 November 2026" in shown_text and "21 November" not in shown_text
     images = reader.pages[0].images
     assert len(images) == 1, "the QR code"
     # Someone else's certificate: refused.
@@ -268,6 +282,12 @@ def test_revoke_and_reissue_keep_history_and_are_audited(app, client, auth, cert
         assert db.session.get(Certificate, new.id).revoked_reason == "Issued in error"
     assert len(audit_actions(app, "certificate.reissued")) == 1
     assert len(audit_actions(app, "certificate.revoked")) == 1
+    # Revoked stays revoked: the job does not issue a fresh one, and no one is offered to approve it.
+    with app.app_context():
+        assert certificates.issue_due() == 0
+        assert certificates.ready_for_approval(programme.cohort.id) == []
+    assert programme.certificate_of(programme.trainees[0]) is None
+    assert "Revoked certificate" in text_of(client.get(f"/verify/{new.code}"))
 
 
 # --- verification -----------------------------------------------------------------------------------

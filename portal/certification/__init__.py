@@ -17,3 +17,10 @@ def _certification_globals():
     from portal.certification.pages import status_of
 
     return {"certification_status_of": status_of}
+
+
+@bp.app_template_filter("certificate_date")
+def _certificate_date(value):
+    from portal.certification.certificates import certificate_date
+
+    return certificate_date(value)

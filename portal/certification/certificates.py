@@ -13,7 +13,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -52,6 +52,15 @@ def new_code() -> str:
 def normalise(typed: str | None) -> str:
     """Upper case, without spaces, dashes or other separators."""
     return re.sub(r"[^A-Z0-9]", "", (typed or "").upper())[:64]
+
+
+def certificate_date(value: datetime | None) -> str:
+    """A certificate's dates (issued, revoked, replaced) as one calendar date in UTC, the same on
+    the page, the PDF and the verification page whoever reads them (no zone: it is a date)."""
+    if value is None:
+        return ""
+    day = value.astimezone(UTC)
+    return f"{day.day} {day:%B %Y}"
 
 
 def display_code(code: str) -> str:
@@ -206,6 +215,9 @@ def issue(user: User, cohort: Cohort, by: User | None = None, verdict: Verdict |
     existing = current_certificate(user.id, cohort.id)
     if existing is not None:
         raise CertificationError(f"{user.display_name} already holds a certificate of this cohort.")
+    if any_certificate(user.id, cohort.id):
+        # Revoked stays revoked: only an admin's decision (a reissue) brings a certificate back.
+        raise CertificationError(f"{user.display_name}'s certificate of this cohort was revoked.")
     verdict = verdict or evidence.verdict_for(user.id, cohort.id)
     if not verdict.certified:
         raise CertificationError(f"{user.display_name} does not meet every requirement yet.")
@@ -228,10 +240,20 @@ def _tell_holder(user: User, cert: Certificate) -> None:
               verify=external_url("certification.verify", code=cert.code))
 
 
+def any_certificate(user_id: int, cohort_id: int) -> bool:
+    """Was a certificate of this cohort ever issued to the person (valid, replaced or revoked)?"""
+    return db.session.execute(
+        db.select(Certificate.id).where(Certificate.user_id == user_id, Certificate.cohort_id == cohort_id).limit(1)
+    ).first() is not None
+
+
 def ready_for_approval(cohort_id: int) -> list[int]:
-    """Trainee ids of the cohort who meet every requirement and hold no certificate yet."""
-    return [uid for uid, verdict in cohort_verdicts(cohort_id).items()
-            if verdict.certified and current_certificate(uid, cohort_id) is None]
+    """Trainee ids of the cohort who meet every requirement and were never issued a
+    certificate of it (a revoked one is not issued again by itself)."""
+    issued = set(
+        db.session.execute(db.select(Certificate.user_id).where(Certificate.cohort_id == cohort_id)).scalars()
+    )
+    return [uid for uid, verdict in cohort_verdicts(cohort_id).items() if verdict.certified and uid not in issued]
 
 
 def cohort_verdicts(cohort_id: int) -> dict[int, Verdict]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import segno
 from fpdf import FPDF
 
-from portal.certification.certificates import display_code
+from portal.certification.certificates import certificate_date, display_code
 from portal.models import Certificate
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -57,7 +57,7 @@ def render(cert: Certificate, verify_url: str) -> bytes:
     line("has completed the", 14)
     line(cert.programme, 16, "B")
     line(f"Cohort: {cert.cohort_name}", 13, gap=2)
-    line(f"Issued on {cert.issued_at:%d %B %Y}", 13, gap=8)
+    line(f"Issued on {certificate_date(cert.issued_at)}", 13, gap=8)
     pdf.set_font(family, "B", 14)
     pdf.set_xy(20, pdf.h - 62)
     pdf.multi_cell(width - 50, 7, _text(family, f"Certificate code: {display_code(cert.code)}"))
