@@ -89,6 +89,16 @@ def test_a_failed_written_test_and_a_missed_week_read_from_the_records(app, prog
     }
 
 
+def test_weeks_still_ahead_read_as_coming_up(app, programme, make_user, make_cohort):
+    trainee = make_user("t.ahead@example.org")
+    cohort = make_cohort(facilitators=[programme.fran], trainees=[trainee], first_day=date.today() - timedelta(days=10),
+                         name="Under way")
+    with app.app_context():
+        [item] = [i for i in evidence.verdict_for(trainee.id, cohort.id).missing if i.key == "attendance"]
+    assert [r.split(":")[0] for r in item.reasons[:3]] == ["Week 1 not attended", "Week 2 not attended", "Week 3"]
+    assert item.reasons[2].startswith("Week 3: coming up on ") and item.reasons[5].startswith("Week 6: coming up on ")
+
+
 def test_a_make_up_in_another_cohort_covers_the_week(app, programme, make_cohort):
     from portal.models import Attendance, CohortSession, MakeupRequest
 

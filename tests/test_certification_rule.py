@@ -36,6 +36,18 @@ def test_a_missed_week_alone():
     assert missing(verdict) == {"attendance": ("Week 4 not attended: ask for a make-up.",)}
 
 
+def test_a_week_still_ahead_is_coming_up_not_missed():
+    weeks = dict(EVERY_WEEK)
+    weeks[5] = WeekRecord(False, None, 0, upcoming="Sat 5 Dec")
+    weeks[6] = WeekRecord(False, None, 0, upcoming="Sat 12 Dec")
+    verdict = decide(complete(weeks=weeks, total_minutes=480))
+    assert not verdict.certified  # not yet: the weeks still have to be attended
+    assert missing(verdict) == {"attendance": ("Week 5: coming up on Sat 5 Dec.", "Week 6: coming up on Sat 12 Dec.")}
+    # Once a mark is recorded for it, the week reads as it was marked.
+    weeks[5] = WeekRecord(False, "absent", 0, upcoming="Sat 5 Dec")
+    assert missing(decide(complete(weeks=weeks)))["attendance"][0] == "Week 5 not attended: ask for a make-up."
+
+
 def test_a_week_too_short_and_an_excused_week_say_so():
     weeks = dict(EVERY_WEEK)
     weeks[2] = WeekRecord(False, "left_early", 45)

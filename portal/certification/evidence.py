@@ -5,11 +5,14 @@ attendance (`hours.summary`), the oral exam (`oral_exam.latest_results`), the wr
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from portal.assessment import competencies, oral_exam
 from portal.attendance import hours
 from portal.certification.rule import Evidence, Settings, Verdict, WeekRecord, decide
 from portal.extensions import db
-from portal.models import Attempt, AttemptStatus, CertificationSettings, Offering
+from portal.models import Attempt, AttemptStatus, CertificationSettings, Cohort, CohortSession, Offering, utcnow
 
 
 def settings_for(cohort_id: int) -> Settings:
@@ -48,12 +51,32 @@ def _written_test(user_id: int, cohort_id: int) -> tuple[float | None, int | Non
     return best, max(standing.allowed - standing.used, 0)
 
 
-def evidence_for(user_id: int, cohort_id: int) -> Evidence:
+def _upcoming(cohort_id: int, now: datetime) -> dict[int, str]:
+    """The cohort's weeks whose session has not ended yet, with their date (in the cohort's zone)."""
+    rows = db.session.execute(
+        db.select(CohortSession.week, CohortSession.starts_at, CohortSession.duration_minutes, Cohort.time_zone)
+        .join(Cohort, Cohort.id == CohortSession.cohort_id)
+        .where(CohortSession.cohort_id == cohort_id)
+    ).all()
+    upcoming = {}
+    for week, starts_at, minutes, zone in rows:
+        if starts_at + timedelta(minutes=minutes or 0) > now:
+            local = starts_at.astimezone(ZoneInfo(zone or "UTC"))
+            upcoming[week] = f"{local:%a} {local.day} {local:%b}"
+    return upcoming
+
+
+def evidence_for(user_id: int, cohort_id: int, now: datetime | None = None) -> Evidence:
     summary = hours.summary(db.session, user_id, cohort_id)
+    ahead = _upcoming(cohort_id, now or utcnow())
     weeks = {
-        w: WeekRecord(covered=info.covered, status=info.status, minutes=info.minutes, makeup=info.makeup)
+        w: WeekRecord(
+            covered=info.covered, status=info.status, minutes=info.minutes, makeup=info.makeup, upcoming=ahead.get(w)
+        )
         for w, info in summary.weeks.items()
     }
+    for w, when in ahead.items():
+        weeks.setdefault(w, WeekRecord(False, upcoming=when))
     latest = oral_exam.latest_results([user_id]).get(user_id)
     best, left = _written_test(user_id, cohort_id)
     standing = competencies.standings([user_id])[user_id]

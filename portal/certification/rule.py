@@ -35,6 +35,7 @@ class WeekRecord:
     status: str | None = None  # what was marked (None: nothing)
     minutes: int = 0
     makeup: bool = False
+    upcoming: str | None = None  # the week's session is still ahead: its date, as shown
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,9 @@ def _attendance(evidence: Evidence, settings: Settings) -> Item:
         record = evidence.weeks.get(w, WeekRecord(False))
         if record.covered:
             continue
-        if record.status in (None, "absent"):
+        if record.upcoming and record.status is None:
+            reasons.append(f"Week {w}: coming up on {record.upcoming}.")
+        elif record.status in (None, "absent"):
             reasons.append(f"Week {w} not attended: ask for a make-up.")
         elif record.status == "excused":
             reasons.append(f"Week {w} excused, not attended: ask for a make-up.")
