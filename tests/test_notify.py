@@ -458,6 +458,10 @@ def test_messaging_blocking_and_reporting(app, w):
     assert "Are you there?" in text_of(writer.get(conversation_url))  # the sender is not told
     assert len(notes(app, peer)) == before
     assert "Are you there?" not in text_of(peer_client.get(conversation_url))
+    # ... nor does a new conversation they start: not in the inbox, and the old one stays where it was.
+    writer.post(f"/messages/new/{peer.id}", data={"subject": "Again", "body": "Please answer"})
+    inbox = text_of(peer_client.get("/messages"))
+    assert "Again" not in inbox and "Hello" in inbox
     # Blocking someone outside the conversation is refused.
     assert peer_client.post(f"/messages/{conversation_id}/block",
                             data={"user_id": str(w.people["admin"].id), "action": "block"}).status_code == 400

@@ -131,11 +131,24 @@ def inbox(user: User) -> list:
     newest = db.select(db.func.max(DirectMessage.id)).where(DirectMessage.conversation_id == Conversation.id)
     if hidden:
         newest = newest.where(DirectMessage.author_id.not_in(hidden))
+    newest = newest.scalar_subquery()
+    # A conversation a blocked person started after the block never shows; the others are
+    # ordered by the newest message this person can see (a blocked person's messages do not
+    # bring a conversation to the top).
+    started_by_blocked = (
+        db.select(Block.id)
+        .where(
+            Block.blocker_id == user.id,
+            Block.blocked_id == Conversation.created_by_id,
+            Block.created_at <= Conversation.created_at,
+        )
+        .exists()
+    )
     rows = db.session.execute(
-        db.select(Conversation, ConversationMember.last_read_id, newest.scalar_subquery().label("newest"))
+        db.select(Conversation, ConversationMember.last_read_id, newest.label("newest"))
         .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
-        .where(ConversationMember.user_id == user.id)
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+        .where(ConversationMember.user_id == user.id, ~started_by_blocked)
+        .order_by(newest.desc().nulls_last(), Conversation.id.desc())
         .limit(100)
     ).all()
     return [(c, (newest or 0) > last_read) for c, last_read, newest in rows]
