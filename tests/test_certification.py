@@ -292,6 +292,10 @@ def test_revoke_and_reissue_keep_history_and_are_audited(app, client, auth, cert
         assert db.session.get(Certificate, new.id).revoked_reason == "Issued in error"
     assert len(audit_actions(app, "certificate.reissued")) == 1
     assert len(audit_actions(app, "certificate.revoked")) == 1
+    # The audit log says it in sentences, under its own kind of change.
+    log = text_of(client.get("/admin/audit", query_string={"kind": "certification"}))
+    assert "revoked the certificate of Trainee 0 in " + programme.cohort.name + " (reason: Issued in error)" in log
+    assert "reissued the certificate of Trainee 0" in log and "The portal issued the certificate of Trainee 0" in log
     # Revoked stays revoked: the job does not issue a fresh one, and no one is offered to approve it.
     with app.app_context():
         assert certificates.issue_due() == 0

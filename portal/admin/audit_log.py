@@ -32,6 +32,7 @@ KINDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("assessment", "Oral exam and competencies", ("oral_exam.", "checklist.", "competenc")),
     ("exams", "Written test", ("exam.", "exam_item.", "exam_items.")),
     ("boards", "Boards", ("board.",)),
+    ("certification", "Certification", ("certificate.", "certification.")),
 ]
 OTHER_KIND = ("other", "Anything else")
 KIND_LABELS = dict([(key, label) for key, label, _ in KINDS] + [OTHER_KIND])
@@ -315,6 +316,23 @@ SENTENCES: dict[str, Sentence] = {
     "board.crisis_flagged": lambda e, d, who, n, z: f"{who} flagged a board post that may need a crisis response",
     "board.post_hidden": lambda e, d, who, n, z: (
         f"{who} hid a board post" + (f" (reason: {d['reason']})" if d.get("reason") else "")
+    ),
+    "certificate.issued": lambda e, d, who, n, z: (
+        f"{who} issued the certificate of {n.user(d.get('user_id'))}{_in(e, n, 'in')}"
+    ),
+    "certificate.approved": lambda e, d, who, n, z: (
+        f"{who} approved and issued the certificate of {n.user(d.get('user_id'))}{_in(e, n, 'in')}"
+    ),
+    "certificate.revoked": lambda e, d, who, n, z: (
+        f"{who} revoked the certificate of {n.user(d.get('user_id'))}{_in(e, n, 'in')}"
+        + (f" (reason: {d['reason']})" if d.get("reason") else "")
+    ),
+    "certificate.reissued": lambda e, d, who, n, z: (
+        f"{who} reissued the certificate of {n.user(d.get('user_id'))}{_in(e, n, 'in')}"
+        + (f" (reason: {d['reason']})" if d.get("reason") else "")
+    ),
+    "certification.settings_changed": lambda e, d, who, n, z: (
+        f"{who} changed the certification rule{_in(e, n, 'of')}"
     ),
     "board.user_suspended": lambda e, d, who, n, z: (
         f"{who} suspended {n.user(d.get('user_id'))} from a board for {_plural(int(d.get('days') or 0), 'day')}"

@@ -304,7 +304,8 @@ def revoke(cert: Certificate, reason: str, by: User) -> Certificate:
     cert.status, cert.revoked_at, cert.revoked_reason, cert.revoked_by_id = (
         CertificateStatus.REVOKED, utcnow(), reason.strip(), by.id)
     db.session.flush()
-    audit.record(by, "certificate.revoked", cert, code=cert.code, reason=reason.strip())
+    audit.record(by, "certificate.revoked", cert, user_id=cert.user_id, cohort_id=cert.cohort_id, code=cert.code,
+                 reason=reason.strip())
     return cert
 
 
@@ -324,7 +325,8 @@ def reissue(cert: Certificate, holder_name: str, reason: str, by: User) -> Certi
     choice.certificate_name = holder_name.strip()
     db.session.add(choice)
     db.session.flush()
-    audit.record(by, "certificate.reissued", new, replaces=cert.id, old_code=cert.code, code=new.code,
+    audit.record(by, "certificate.reissued", new, user_id=cert.user_id, cohort_id=cert.cohort_id, replaces=cert.id,
+                 old_code=cert.code, code=new.code,
                  reason=reason.strip())
     return new
 
