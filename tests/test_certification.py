@@ -266,7 +266,7 @@ def test_the_certificate_page_and_the_pdf(app, client, auth, certified):
     assert client.get(f"/certificates/{cert.id}/certificate.pdf").status_code == 403
 
 
-def test_revoke_and_reissue_keep_history_and_are_audited(app, client, auth, certified):
+def test_revoke_and_reissue_keep_history_and_are_audited(app, client, auth, certified, outbox):
     programme, cert = certified
     auth.login_as(programme.trainees[0])
     assert client.post(f"/certificates/{cert.id}/reissue",
@@ -292,6 +292,10 @@ def test_revoke_and_reissue_keep_history_and_are_audited(app, client, auth, cert
         assert db.session.get(Certificate, new.id).revoked_reason == "Issued in error"
     assert len(audit_actions(app, "certificate.reissued")) == 1
     assert len(audit_actions(app, "certificate.revoked")) == 1
+    # The holder is told each time, with the new code (reissue) or the reason (revocation).
+    told = [m for m in outbox if m["To"] == programme.trainees[0].email]
+    assert [m["Subject"] for m in told][-2:] == ["Your certificate has been reissued", "Your certificate has been revoked"]
+    assert certificates.display_code(new.code) in told[-2].get_content() and "Issued in error" in told[-1].get_content()
     # The audit log says it in sentences, under its own kind of change.
     log = text_of(client.get("/admin/audit", query_string={"kind": "certification"}))
     assert "revoked the certificate of Trainee 0 in " + programme.cohort.name + " (reason: Issued in error)" in log
@@ -467,3 +471,9 @@ def test_the_demo_autumn_cohort(app, runner):
         assert second.replaces_id is not None and second.holder_name == "Gabriela Graduate"
         assert db.session.get(Certificate, second.replaces_id).status == "replaced"
         assert certificates.celebrants(cohort.id)
+
+
+def test_anyone_finds_the_verification_page_from_the_front_door(client):
+    for path in ("/", "/login"):
+        html = client.get(path, follow_redirects=True).get_data(as_text=True)
+        assert 'href="/verify">Check a certificate</a>' in html, path

@@ -306,6 +306,7 @@ def revoke(cert: Certificate, reason: str, by: User) -> Certificate:
     db.session.flush()
     audit.record(by, "certificate.revoked", cert, user_id=cert.user_id, cohort_id=cert.cohort_id, code=cert.code,
                  reason=reason.strip())
+    _tell_of_change(cert, None, reason.strip())
     return cert
 
 
@@ -328,7 +329,24 @@ def reissue(cert: Certificate, holder_name: str, reason: str, by: User) -> Certi
     audit.record(by, "certificate.reissued", new, user_id=cert.user_id, cohort_id=cert.cohort_id, replaces=cert.id,
                  old_code=cert.code, code=new.code,
                  reason=reason.strip())
+    _tell_of_change(cert, new, reason.strip())
     return new
+
+
+def _tell_of_change(cert: Certificate, new: Certificate | None, reason: str) -> None:
+    """Mail the holder that their certificate was reissued (`new`) or revoked (no `new`)."""
+    from portal import mail
+    from portal.web import external_url
+
+    user = db.session.get(User, cert.user_id)
+    if new is not None:
+        mail.send(user.email, "Your certificate has been reissued", "mail/certificate_changed.txt",
+                  user=user, cert=cert, new=new, reason=reason, code=display_code(new.code),
+                  link=external_url("certification.certificate", certificate_id=new.id),
+                  verify=external_url("certification.verify", code=new.code))
+    else:
+        mail.send(user.email, "Your certificate has been revoked", "mail/certificate_changed.txt",
+                  user=user, cert=cert, new=None, reason=reason, code=display_code(cert.code))
 
 
 # --- settings -----------------------------------------------------------------------------------
