@@ -114,11 +114,15 @@ def claim(session: Session, worker: str, now: datetime, limit: int) -> list[int]
         .order_by(OutboxMail.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it
+        # Chosen once: as a plain subquery PostgreSQL may run it again for each row it updates,
+        # and with SKIP LOCKED each run finds other rows, so more than `limit` were taken.
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     lease = now + timedelta(seconds=setting("MAIL_CLAIM_SECONDS"))
     statement = (
         update(OutboxMail)
-        .where(OutboxMail.id.in_(due.scalar_subquery()), _claimable(now))
+        .where(OutboxMail.id.in_(select(due.c.id)), _claimable(now))
         .values(claimed_by=worker, claimed_until=lease)
         .returning(OutboxMail.id)
         .execution_options(synchronize_session=False)
