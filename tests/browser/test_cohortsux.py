@@ -170,7 +170,9 @@ def test_the_countdown_refresh_keeps_focus_on_join(app, page, make_user, make_co
     join = page.get_by_role("button", name="Join the session")
     join.focus()
     before = page.locator("#countdown").inner_text()
-    with page.expect_response(lambda r: "part=countdown" in r.url):
+    # htmx has set up the countdown's minute timer (on a busy machine it may come after "load").
+    page.wait_for_function("() => window.htmx && document.querySelector('#countdown')['htmx-internal-data']")
+    with page.expect_response(lambda r: "part=countdown" in r.url, timeout=20_000):
         page.clock.fast_forward("01:05")
     page.wait_for_timeout(300)
     assert (
