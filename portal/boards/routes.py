@@ -12,7 +12,6 @@ from portal.authz import can, moderates, require, visible_boards
 from portal.boards import bp, pages, posting, topics
 from portal.boards.access import board_for, post_for, thread_for
 from portal.boards.forms import EditForm, ReplyForm, ReportForm, ThreadForm
-from portal.boards.topic_routes import topic_choices
 from portal.extensions import db
 from portal.markup import render_markdown
 from portal.models import BoardTopic, Post, Thread
@@ -143,7 +142,9 @@ def _thread_context(thread: Thread, after: int | None, reply_form=None, reply_me
         "notice": pages.take_notice(),
         "move_choices": pages.move_choices(current_user, thread) if moderator else [],
         "topic": db.session.get(BoardTopic, thread.topic_id) if thread.topic_id else None,
-        "topic_choices": topic_choices(thread.board, thread) if moderator and topics.has_topics(thread.board) else [],
+        "topic_choices": (
+            topics.topic_choices(thread.board, thread) if moderator and topics.has_topics(thread.board) else []
+        ),
         "fragment": wants_fragment(),
     }
 

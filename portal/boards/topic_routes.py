@@ -101,7 +101,7 @@ def file_thread(thread_id: int):
     thread = thread_for(thread_id, "moderate_thread")
     board = board_for(thread.board_id, "read_board")
     form = FileUnderForm()
-    form.topic_id.choices = topic_choices(board, thread)
+    form.topic_id.choices = topics.topic_choices(board, thread)
     if not form.validate_on_submit():
         pages.notice("moderate", "Choose one of this board's topics.", "error")
     else:
@@ -110,12 +110,3 @@ def file_thread(thread_id: int):
         db.session.commit()
         pages.notice("moderate", f"The thread is filed under {topic.name if topic else 'no topic'}.")
     return redirect_to(url_for("boards.thread", thread_id=thread.id, _anchor="moderate"))
-
-
-def topic_choices(board: Board, thread=None) -> list:
-    """No topic, the open topics, and the thread's own topic even when retired."""
-    choices = [(0, "No topic")]
-    for t in topics.topics_of(board):
-        if t.retired_at is None or (thread is not None and thread.topic_id == t.id):
-            choices.append((t.id, t.name + (" (retired)" if t.retired_at else "")))
-    return choices

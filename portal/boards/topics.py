@@ -113,3 +113,12 @@ def counts(board: Board) -> dict[int, int]:
             .group_by(Thread.topic_id)
         ).all()
     )
+
+
+def topic_choices(board: Board, thread=None) -> list:
+    """No topic, the open topics, and the thread's own topic even when retired."""
+    choices = [(0, "No topic")]
+    for t in topics_of(board):
+        if t.retired_at is None or (thread is not None and thread.topic_id == t.id):
+            choices.append((t.id, t.name + (" (retired)" if t.retired_at else "")))
+    return choices
