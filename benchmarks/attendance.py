@@ -17,9 +17,7 @@ A measurement, not a test: it prints numbers and never fails on them.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
 import sys
 import tempfile
 import threading
@@ -31,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from tests.server import Browser, gunicorn  # noqa: E402
+from tests.server import Browser, gunicorn, signed_in_headers  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
@@ -44,17 +42,17 @@ def build(url: str):
     """200 trainees in a cohort whose week 1 is live with check-in open; signed cookies and
     CSRF tokens for each, and one for the facilitator (made here, no password hashing)."""
     os.environ.update(DATABASE_URL=url, SECRET_KEY=SECRET)
-    from datetime import date, time as clock
+    from datetime import date
+    from datetime import time as clock
 
     from flask_migrate import upgrade
-    from itsdangerous import URLSafeTimedSerializer
 
     from portal import create_app
     from portal.attendance import roll
     from portal.cohorts import roster
     from portal.cohorts.manage import create_cohort
     from portal.extensions import db
-    from portal.models import CohortStatus, Role, User, UserSession, utcnow
+    from portal.models import CohortStatus, Role, User, utcnow
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
     with app.app_context():
@@ -64,9 +62,18 @@ def build(url: str):
         fac.set_roles({Role.FACILITATOR})
         db.session.add(fac)
         db.session.flush()
-        cohort = create_cohort(name="Bench", facilitators=[fac], first_day=date(2027, 1, 4), start=clock(18),
-                               time_zone="UTC", meeting_url=None, capacity=BURST, notes=None,
-                               status=CohortStatus.ENROLLING, by=fac)
+        cohort = create_cohort(
+            name="Bench",
+            facilitators=[fac],
+            first_day=date(2027, 1, 4),
+            start=clock(18),
+            time_zone="UTC",
+            meeting_url=None,
+            capacity=BURST,
+            notes=None,
+            status=CohortStatus.ENROLLING,
+            by=fac,
+        )
         people = []
         for n in range(BURST + 1):
             u = User(email=f"bench{n}.{now.timestamp()}@example.org", display_name=f"Bench {n}", activated_at=now)
@@ -78,15 +85,9 @@ def build(url: str):
         session = cohort.sessions[0]
         session.starts_at = now - timedelta(minutes=2)
         roll.open_checkin(session, fac)
-        serializer = app.session_interface.get_signing_serializer(app)
-        csrf = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
 
         def cookie_for(user):
-            token = secrets.token_urlsafe(32)
-            db.session.add(UserSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id))
-            raw = secrets.token_hex(20)
-            value = serializer.dumps({"_user_id": token, "_fresh": True, "csrf_token": raw})
-            return {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}", "X-CSRFToken": csrf.dumps(raw)}
+            return signed_in_headers(app, user.id)
 
         trainees = [cookie_for(u) for u in people]
         facilitator = cookie_for(fac)
@@ -157,8 +158,10 @@ def main():
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         os.environ["PORTAL_INSTANCE_PATH"] = tmp
         app, sid, trainees, facilitator = build(url)
-        print(f"database: {url.split('@')[-1]}  gunicorn workers: {WORKERS}  steady load: {REQUESTS} requests, "
-              f"{THREADS} threads")
+        print(
+            f"database: {url.split('@')[-1]}  gunicorn workers: {WORKERS}  steady load: {REQUESTS} requests, "
+            f"{THREADS} threads"
+        )
         with gunicorn(url, SECRET, workers=WORKERS, extra_env={"PORTAL_INSTANCE_PATH": tmp}) as base:
             from portal.attendance import codes, roll
             from portal.extensions import db
@@ -173,22 +176,43 @@ def main():
             with app.app_context():
                 code = roll.current_code(db.session.get(CohortSession, sid))
             hz = burst(base, [("GET", "/healthz", {}, None)] * BURST)
-            checkin = burst(base, [("POST", f"/sessions/{sid}/checkin", {**h, "HX-Request": "true"}, {"code": code})
-                                   for h in trainees[:BURST]])
+            checkin = burst(
+                base,
+                [
+                    ("POST", f"/sessions/{sid}/checkin", {**h, "HX-Request": "true"}, {"code": code})
+                    for h in trainees[:BURST]
+                ],
+            )
             print(f"\n1. check-in burst: {BURST} at once")
             print(f"   {'':<28} {'total s':>8} {'p50 ms':>8} {'p95 ms':>8}  statuses")
             print(f"   {'/healthz x200':<28} {hz[0]:8.2f} {hz[1]:8.1f} {hz[2]:8.1f}  {dict(Counter(hz[3]))}")
-            print(f"   {'POST check-in x200':<28} {checkin[0]:8.2f} {checkin[1]:8.1f} {checkin[2]:8.1f}  "
-                  f"{dict(Counter(checkin[3]))}   ratio of totals {hz[0] / checkin[0]:.2f}x  (target: under 2 s)")
+            print(
+                f"   {'POST check-in x200':<28} {checkin[0]:8.2f} {checkin[1]:8.1f} {checkin[2]:8.1f}  "
+                f"{dict(Counter(checkin[3]))}   ratio of totals {hz[0] / checkin[0]:.2f}x  (target: under 2 s)"
+            )
             with app.app_context():
                 version = roll.version(sid)
 
-            print(f"\n2. steady load   {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}   {'/healthz req/s':>14}   ratio  target")
+            print(
+                f"\n2. steady load   {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}   {'/healthz req/s':>14}   ratio  target"
+            )
             rows = [
-                ("idle roll poll (204)", "GET", f"/sessions/{sid}/roll?v={version}",
-                 {**facilitator, "HX-Request": "true"}, None, 0.6),
-                ("check-in POST (again)", "POST", f"/sessions/{sid}/checkin",
-                 {**trainees[0], "HX-Request": "true"}, None, 0.3),
+                (
+                    "idle roll poll (204)",
+                    "GET",
+                    f"/sessions/{sid}/roll?v={version}",
+                    {**facilitator, "HX-Request": "true"},
+                    None,
+                    0.6,
+                ),
+                (
+                    "check-in POST (again)",
+                    "POST",
+                    f"/sessions/{sid}/checkin",
+                    {**trainees[0], "HX-Request": "true"},
+                    None,
+                    0.3,
+                ),
             ]
             for label, method, path, headers, _, target in rows:
                 healthz = steady(base, "GET", "/healthz", {})
@@ -197,8 +221,11 @@ def main():
                         code = roll.current_code(db.session.get(CohortSession, sid))
                 result = steady(base, method, path, headers, {"code": code} if method == "POST" else None)
                 ratio = result[0] / healthz[0] if healthz[0] else 0
-                print(f"   {label:<24} {result[0]:8.1f} {result[1]:8.1f} {result[2]:8.1f}   {healthz[0]:14.1f}   "
-                      f"{ratio:5.2f}x  >= {target}x   statuses {dict(Counter(result[3]))}", flush=True)
+                print(
+                    f"   {label:<24} {result[0]:8.1f} {result[1]:8.1f} {result[2]:8.1f}   {healthz[0]:14.1f}   "
+                    f"{ratio:5.2f}x  >= {target}x   statuses {dict(Counter(result[3]))}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -23,9 +23,7 @@ it prints numbers and never fails on them.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -41,7 +39,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from attendance import REQUESTS, THREADS, WORKERS, steady  # noqa: E402
 from board_data import generate  # noqa: E402
 
-from tests.server import Browser, gunicorn  # noqa: E402
+from tests.server import Browser, gunicorn, signed_in_headers  # noqa: E402
 
 SECRET = "benchmark-secret-key-" + "x" * 32
 SMALL = 1_000
@@ -60,7 +58,7 @@ def build(url: str):
     from portal.cohorts import roster
     from portal.cohorts.manage import create_cohort
     from portal.extensions import db
-    from portal.models import CohortStatus, Post, Role, User, UserSession, utcnow
+    from portal.models import CohortStatus, Post, Role, User, utcnow
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
     with app.app_context():
@@ -98,10 +96,7 @@ def build(url: str):
         for u in people:
             posting.accept(u)
         reader = people[0]
-        token = secrets.token_urlsafe(32)
-        db.session.add(UserSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=reader.id))
-        serializer = app.session_interface.get_signing_serializer(app)
-        cookie = {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={serializer.dumps({'_user_id': token, '_fresh': True})}"}
+        cookie = signed_in_headers(app, reader.id)
         db.session.commit()
         authors = [u.id for u in people]
 
@@ -115,8 +110,11 @@ def build(url: str):
         for label, posts, threads in (("small", SMALL, 20), ("large", LARGE, max(20, LARGE // 50))):
             started = time.perf_counter()
             made = generate(boards[label], authors, posts=posts, threads=threads)
-            print(f"generated {posts:>7} posts in {threads:>5} threads on the {label} board "
-                  f"in {time.perf_counter() - started:5.1f} s", flush=True)
+            print(
+                f"generated {posts:>7} posts in {threads:>5} threads on the {label} board "
+                f"in {time.perf_counter() - started:5.1f} s",
+                flush=True,
+            )
             ids = list(
                 db.session.execute(
                     db.select(Post.id).where(Post.thread_id == made.long_thread_id).order_by(Post.id.desc()).limit(30)
@@ -150,8 +148,10 @@ def main():
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
         os.environ["PORTAL_INSTANCE_PATH"] = tmp
         app, cookie, paths = build(url)
-        print(f"database: {url.split('@')[-1]}  gunicorn workers: {WORKERS}  load: {REQUESTS} requests per "
-              f"page over {THREADS} threads")
+        print(
+            f"database: {url.split('@')[-1]}  gunicorn workers: {WORKERS}  load: {REQUESTS} requests per "
+            f"page over {THREADS} threads"
+        )
         with gunicorn(url, SECRET, workers=WORKERS, extra_env={"PORTAL_INSTANCE_PATH": tmp}) as base:
             warm = Browser(base)
             for label in paths:
@@ -161,22 +161,32 @@ def main():
                         assert status in (200, 204), f"{path}: {status}"
                 warm.request("GET", "/healthz")
 
-            print(f"\n1. pages        {'1 000 posts':>20}   {f'{LARGE:,} posts'.replace(',', ' '):>20}   p95 ratio  target")
+            print(
+                f"\n1. pages        {'1 000 posts':>20}   {f'{LARGE:,} posts'.replace(',', ' '):>20}   p95 ratio  target"
+            )
             print(f"   {'':<26} {'p50 ms':>9} {'p95 ms':>9}   {'p50 ms':>9} {'p95 ms':>9}")
             for name in ("thread list", "thread list, next page", "long thread", "long thread, near the end"):
                 small = steady(base, "GET", paths["small"][name], cookie)
                 large = steady(base, "GET", paths["large"][name], cookie)
                 ratio = large[2] / small[2] if small[2] else 0.0
                 statuses = dict(Counter(small[3] + large[3]))
-                print(f"   {name:<26} {small[1]:9.1f} {small[2]:9.1f}   {large[1]:9.1f} {large[2]:9.1f}   "
-                      f"{ratio:8.2f}x  <= 1.5x   statuses {statuses}", flush=True)
+                print(
+                    f"   {name:<26} {small[1]:9.1f} {small[2]:9.1f}   {large[1]:9.1f} {large[2]:9.1f}   "
+                    f"{ratio:8.2f}x  <= 1.5x   statuses {statuses}",
+                    flush=True,
+                )
 
-            print(f"\n2. steady load   {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}   {'/healthz req/s':>14}   ratio  target")
+            print(
+                f"\n2. steady load   {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}   {'/healthz req/s':>14}   ratio  target"
+            )
             healthz = steady(base, "GET", "/healthz", {})
             poll = steady(base, "GET", paths["large"]["poll"], {**cookie, **HTMX})
             ratio = poll[0] / healthz[0] if healthz[0] else 0.0
-            print(f"   {'idle new-reply poll (204)':<24} {poll[0]:8.1f} {poll[1]:8.1f} {poll[2]:8.1f}   "
-                  f"{healthz[0]:14.1f}   {ratio:5.2f}x  >= 0.6x   statuses {dict(Counter(poll[3]))}", flush=True)
+            print(
+                f"   {'idle new-reply poll (204)':<24} {poll[0]:8.1f} {poll[1]:8.1f} {poll[2]:8.1f}   "
+                f"{healthz[0]:14.1f}   {ratio:5.2f}x  >= 0.6x   statuses {dict(Counter(poll[3]))}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -15,10 +15,8 @@ DATABASE_URL is wiped first (an empty one, please).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -29,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.server import Browser, gunicorn  # noqa: E402
+from tests.server import Browser, gunicorn, signed_in_headers  # noqa: E402
 
 TRAINEES = int(os.environ.get("BENCH_TRAINEES", "100"))
 THREADS = int(os.environ.get("BENCH_THREADS", "16"))
@@ -67,21 +65,12 @@ def build(url: str):
 
 
 def session_for(app, base, user_id):
-    from itsdangerous import URLSafeTimedSerializer
-
     from portal.extensions import db
-    from portal.models import UserSession
 
-    token, raw = secrets.token_urlsafe(32), secrets.token_hex(20)
     with app.app_context():
-        db.session.add(UserSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id))
+        headers = signed_in_headers(app, user_id)
         db.session.commit()
-    cookie = app.session_interface.get_signing_serializer(app).dumps(
-        {"_user_id": token, "_fresh": True, "_permanent": True, "csrf_token": raw}
-    )
-    csrf = URLSafeTimedSerializer(SECRET, salt="wtf-csrf-token").dumps(raw)
-    name = app.config.get("SESSION_COOKIE_NAME") or "session"
-    return Browser(base), {"Cookie": f"{name}={cookie}", "X-CSRFToken": csrf}
+    return Browser(base), headers
 
 
 def run(jobs, threads):
@@ -153,7 +142,8 @@ def main():
             t.join()
         if not all(a.isdigit() for a in attempt_of.values()):
             status, _, body = browsers[people[0].id][0].request(
-                "POST", f"/exams/offerings/{offering_id}/start", {}, browsers[people[0].id][1])
+                "POST", f"/exams/offerings/{offering_id}/start", {}, browsers[people[0].id][1]
+            )
             raise SystemExit(f"the synchronized start did not start every attempt ({status}): {body[:300]}")
 
         from portal.extensions import db

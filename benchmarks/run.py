@@ -116,8 +116,11 @@ def demo_cohort_id(env) -> int:
 def sign_in(base, email) -> Browser:
     browser = Browser(base)
     token = browser.form_token("/login")
-    status, _, _ = browser.post("/login", {"csrf_token": token, "email": email, "password": PASSWORD})
+    status, headers, _ = browser.post("/login", {"csrf_token": token, "email": email, "password": PASSWORD})
     assert status == 303, f"sign-in as {email} failed: {status}"
+    # The page the sign-in leads to settles the cookie (it gains the CSRF secret), as in a
+    # browser: measuring with the cookie of the 303 would re-sign it on every request.
+    browser.get(headers["Location"])
     return browser
 
 
@@ -140,6 +143,9 @@ class Result:
 
 def run_wrk(base: str, path: str, headers: dict[str, str], script: str) -> Result:
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", "-s", script]
+    # The browser's own User-Agent with its cookie, as a person's browser sends them (Flask-Login
+    # compares it with the one at sign-in; another would re-sign the cookie on every request).
+    headers = {"User-Agent": Browser.USER_AGENT, **headers}
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     command.append(base + path)

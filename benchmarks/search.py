@@ -72,8 +72,15 @@ def build(url: str):
         threads = []
         for n in range(max(POSTS // PER_THREAD, 1)):
             board_id, author_id = boards[n % 3]
-            threads.append({"board_id": board_id, "author_id": author_id, "title": f"Thread {n} about "
-                            + " ".join(rng.sample(WORDS, 3)), "created_at": start, "last_post_at": start})
+            threads.append(
+                {
+                    "board_id": board_id,
+                    "author_id": author_id,
+                    "title": f"Thread {n} about " + " ".join(rng.sample(WORDS, 3)),
+                    "created_at": start,
+                    "last_post_at": start,
+                }
+            )
         db.session.execute(db.insert(Thread), threads)
         rows = db.session.execute(db.select(Thread.id, Thread.board_id, Thread.author_id)).all()
         batch = []
@@ -83,8 +90,16 @@ def build(url: str):
             if thread.board_id == boards[1][0] and n % 7 == 0:
                 words.append("outsideronly")
             body = " ".join(words)
-            batch.append({"thread_id": thread.id, "board_id": thread.board_id, "author_id": thread.author_id,
-                          "body": body, "body_html": f"<p>{body}</p>", "created_at": start + timedelta(seconds=n)})
+            batch.append(
+                {
+                    "thread_id": thread.id,
+                    "board_id": thread.board_id,
+                    "author_id": thread.author_id,
+                    "body": body,
+                    "body_html": f"<p>{body}</p>",
+                    "created_at": start + timedelta(seconds=n),
+                }
+            )
             if len(batch) == 5000:
                 db.session.execute(db.insert(Post), batch)
                 batch = []

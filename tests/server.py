@@ -86,7 +86,11 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Browser:
-    """One person's cookies; returns (status, headers, body) without following redirects."""
+    """One person's cookies; returns (status, headers, body) without following redirects.
+    Every request says the same User-Agent (USER_AGENT), as a person's browser does: the
+    session's sign-in check compares it, and a load tool sending the cookie sends it too."""
+
+    USER_AGENT = "portal-test-client"
 
     def __init__(self, base: str):
         self.base = base
@@ -95,7 +99,8 @@ class Browser:
 
     def request(self, method: str, path: str, data: dict | None = None, headers: dict | None = None):
         body = urllib.parse.urlencode(data or {}, doseq=True).encode() if data is not None else None
-        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})  # noqa: S310
+        headers = {"User-Agent": self.USER_AGENT, **(headers or {})}
+        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)  # noqa: S310
         try:
             with self.opener.open(req, timeout=30) as r:
                 return r.status, dict(r.headers), r.read().decode()
@@ -113,3 +118,37 @@ class Browser:
         match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
         assert match, f"no form token on {path} ({status})"
         return match.group(1)
+
+
+def signed_in_headers(app, user_id: int) -> dict[str, str]:
+    """Headers of a Browser signed in as `user_id` that has already loaded a page: its session
+    cookie (naming a new row of user_sessions, added to the caller's database session and
+    committed by the caller), the CSRF header htmx sends, and the Browser's User-Agent.
+
+    Such a cookie holds what the portal's own responses settle it to (Flask-Login's
+    identifier of this client, the CSRF secret), so the server has nothing to re-sign: a
+    cookie without them would be re-signed and sent back on every request, a cost no real
+    browser pays after its first page."""
+    import hashlib
+    import secrets
+
+    from flask_login.utils import _create_identifier
+    from itsdangerous import URLSafeTimedSerializer
+
+    from portal.extensions import db
+    from portal.models import UserSession
+
+    token, raw = secrets.token_urlsafe(32), secrets.token_hex(20)
+    db.session.add(UserSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id))
+    with app.test_request_context(
+        environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": Browser.USER_AGENT}
+    ):
+        identifier = _create_identifier()
+    value = app.session_interface.get_signing_serializer(app).dumps(
+        {"_user_id": token, "_fresh": True, "_id": identifier, "_permanent": True, "csrf_token": raw}
+    )
+    return {
+        "Cookie": f"{app.config['SESSION_COOKIE_NAME']}={value}",
+        "X-CSRFToken": URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw),
+        "User-Agent": Browser.USER_AGENT,
+    }

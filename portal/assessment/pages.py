@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from flask import abort
 from sqlalchemy import literal, union
@@ -16,6 +17,12 @@ from portal.authz import require
 from portal.extensions import db
 from portal.models import Enrollment, EnrollmentStatus, OralExam, OralExamMark, OralExamResult, User
 from portal.web import get_or_404
+
+
+@cache
+def _user_alias(name: str):
+    """A named alias of users, made once (SQLAlchemy memoises an alias's columns)."""
+    return aliased(User, name=name)
 
 
 def exam_for(exam_id: int, action: str = "mark_oral_exam") -> OralExam:
@@ -64,7 +71,7 @@ def grid_rows(exam: OralExam, only: int | None = None) -> list[GridRow]:
         row.own_cohort = row.own_cohort or bool(own)
     if not rows:
         return []
-    finaliser = aliased(User)
+    finaliser = _user_alias("finaliser")
     result_query = (
         db.select(OralExamResult, finaliser.display_name)
         .outerjoin(finaliser, finaliser.id == OralExamResult.finalised_by_id)
@@ -81,7 +88,7 @@ def grid_rows(exam: OralExam, only: int | None = None) -> list[GridRow]:
         row.outcome, row.finalised_at, row.finalised_by = result.outcome, result.finalised_at, by
         by_result[result.id] = row
     if by_result:
-        changer = aliased(User)
+        changer = _user_alias("changer")
         for result_id, item_id, value, version, name, at in db.session.execute(
             db.select(
                 OralExamMark.result_id,

@@ -10,6 +10,7 @@ accepted make-up in the same week of another cohort; the better of the two count
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
@@ -96,6 +97,15 @@ def rule_from_settings(db_session: Session) -> Rule:
     return Rule(min_minutes=row.min_minutes, counted=counted)
 
 
+@cache
+def _session_aliases():
+    """The two aliases of a cohort session the make-up query joins, made once: SQLAlchemy
+    memoises the columns of an alias, and a new alias per call costs most of the query."""
+    from portal.models import CohortSession
+
+    return aliased(CohortSession, name="own_session"), aliased(CohortSession, name="host_session")
+
+
 def records_for(db_session: Session, cohort_id: int, user_ids: list[int] | None = None) -> dict[int, list[Record]]:
     """Attendance of the cohort's sessions and accepted make-ups standing in for them, by
     person: two queries whatever the number of people."""
@@ -106,12 +116,13 @@ def records_for(db_session: Session, cohort_id: int, user_ids: list[int] | None 
         .join(CohortSession, CohortSession.id == Attendance.session_id)
         .where(CohortSession.cohort_id == cohort_id)
     )
-    own_session = aliased(CohortSession)
-    host = aliased(CohortSession)
+    own_session, host = _session_aliases()
     made_up = (
         select(Attendance.user_id, own_session.week, Attendance.status, Attendance.minutes)
-        .join(MakeupRequest, (MakeupRequest.host_session_id == Attendance.session_id)
-              & (MakeupRequest.user_id == Attendance.user_id))
+        .join(
+            MakeupRequest,
+            (MakeupRequest.host_session_id == Attendance.session_id) & (MakeupRequest.user_id == Attendance.user_id),
+        )
         .join(own_session, own_session.id == MakeupRequest.own_session_id)
         .join(host, host.id == MakeupRequest.host_session_id)
         .where(own_session.cohort_id == cohort_id, MakeupRequest.status == "accepted", host.week == own_session.week)

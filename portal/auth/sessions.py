@@ -6,17 +6,17 @@ ends all of its rows; idle and absolute lifetimes are checked on every request.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app, session
 from flask_login import login_user, logout_user
-from sqlalchemy import update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import String, bindparam, func, select, update
 
 from portal.extensions import db
-from portal.models import User, UserSession, utcnow
+from portal.models import User, UserRole, UserSession, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -62,20 +62,32 @@ def end_all_sessions(user: User, reason: str, *, except_token: str | None = None
     db.session.execute(stmt)
 
 
+@functools.cache
+def _session_query():
+    """Built once: the session row's times, its user and the user's role names, by the
+    token's hash (parameter `h`): one statement, and only the user is an ORM object."""
+    return (
+        select(
+            UserSession.id,
+            UserSession.created_at,
+            UserSession.last_seen_at,
+            UserSession.ended_at,
+            User,
+            func.aggregate_strings(UserRole.role, ",").label("roles"),
+        )
+        .join(User, User.id == UserSession.user_id)
+        .outerjoin(UserRole, UserRole.user_id == User.id)
+        .where(UserSession.token_hash == bindparam("h", type_=String))
+        .group_by(UserSession.id, User.id)
+    )
+
+
 def load_user(token: str) -> User | None:
     """Flask-Login's user_loader: the user of a live session, or None.
 
     One SELECT on every signed-in request: the session row joined to its user and the
-    user's roles (which every page's navigation needs)."""
-    row = (
-        db.session.execute(
-            db.select(UserSession)
-            .options(joinedload(UserSession.user).joinedload(User.role_rows))
-            .where(UserSession.token_hash == _hash(token))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    names of the user's roles (which every page's navigation needs)."""
+    row = db.session.execute(_session_query(), {"h": _hash(token)}).first()
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
@@ -85,15 +97,18 @@ def load_user(token: str) -> User | None:
         expired = "absolute lifetime"
     elif now - row.last_seen_at > config["SESSION_IDLE_LIFETIME"]:
         expired = "idle"
-    user = row.user
-    if user is None or user.deactivated_at is not None:
+    user = row.User
+    if user.deactivated_at is not None:
         expired = expired or "deactivated"
     if expired:
-        row.ended_at, row.ended_reason = now, expired
+        db.session.execute(
+            update(UserSession).where(UserSession.id == row.id).values(ended_at=now, ended_reason=expired)
+        )
         db.session.commit()
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
+        db.session.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
         db.session.commit()
+    user.use_role_names(row.roles)
     user.session_token = token
     return user

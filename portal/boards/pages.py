@@ -3,6 +3,7 @@ new replies, the moderation queue. A fixed number of queries whatever the size o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import session
@@ -185,8 +186,16 @@ def ticket_ok(ticket: str | None, user_id: int, thread_id: int) -> bool:
     return hmac.compare_digest(mac, _ticket_mac(user_id, thread_id, int(issued)))
 
 
+@functools.cache
+def _version_query():
+    """Built once (the poll asks every few seconds per open thread): parameter `tid`."""
+    from sqlalchemy import Integer, bindparam
+
+    return db.select(Thread.last_post_id).where(Thread.id == bindparam("tid", type_=Integer))
+
+
 def thread_version(thread_id: int) -> int | None:
-    return db.session.execute(db.select(Thread.last_post_id).where(Thread.id == thread_id)).scalar_one_or_none()
+    return db.session.execute(_version_query(), {"tid": thread_id}).scalar_one_or_none()
 
 
 # --- a message next to the control that was used (kept over the 303 of a plain request) ---------

@@ -123,9 +123,9 @@ def certificates_of(user_id: int) -> list[Certificate]:
 def holds_certificate(user_id: int) -> bool:
     return (
         db.session.execute(
-            db.select(Certificate.id).where(
-                Certificate.user_id == user_id, Certificate.status == CertificateStatus.VALID
-            ).limit(1)
+            db.select(Certificate.id)
+            .where(Certificate.user_id == user_id, Certificate.status == CertificateStatus.VALID)
+            .limit(1)
         ).first()
         is not None
     )
@@ -161,8 +161,16 @@ def lookup(typed: str | None) -> Lookup:
     ).first()
     if row is None:
         return Lookup("unknown", code)
-    return Lookup(row.status, code, row.holder_name, row.programme, row.cohort_name, row.issued_at, row.revoked_at,
-                  row.replaced_at)
+    return Lookup(
+        row.status,
+        code,
+        row.holder_name,
+        row.programme,
+        row.cohort_name,
+        row.issued_at,
+        row.revoked_at,
+        row.replaced_at,
+    )
 
 
 # --- issuing -------------------------------------------------------------------------------------
@@ -224,8 +232,14 @@ def issue(user: User, cohort: Cohort, by: User | None = None, verdict: Verdict |
     if by is None and evidence.settings_for(cohort.id).needs_approval:
         raise CertificationError("This cohort's certificates are issued when a facilitator approves them.")
     cert = _new_certificate(user, cohort, name_for(user, cohort.id), by)
-    audit.record(by, "certificate.approved" if by is not None else "certificate.issued", cert,
-                 user_id=user.id, cohort_id=cohort.id, code=cert.code)
+    audit.record(
+        by,
+        "certificate.approved" if by is not None else "certificate.issued",
+        cert,
+        user_id=user.id,
+        cohort_id=cohort.id,
+        code=cert.code,
+    )
     _tell_holder(user, cert)
     return cert
 
@@ -234,25 +248,32 @@ def _tell_holder(user: User, cert: Certificate) -> None:
     from portal import mail
     from portal.web import external_url  # links in a mail: the one place this module meets Flask
 
-    mail.send(user.email, "You are certified in digital peer support", "mail/certificate_issued.txt",
-              user=user, cert=cert, code=display_code(cert.code),
-              link=external_url("certification.certificate", certificate_id=cert.id),
-              verify=external_url("certification.verify", code=cert.code))
+    mail.send(
+        user.email,
+        "You are certified in digital peer support",
+        "mail/certificate_issued.txt",
+        user=user,
+        cert=cert,
+        code=display_code(cert.code),
+        link=external_url("certification.certificate", certificate_id=cert.id),
+        verify=external_url("certification.verify", code=cert.code),
+    )
 
 
 def any_certificate(user_id: int, cohort_id: int) -> bool:
     """Was a certificate of this cohort ever issued to the person (valid, replaced or revoked)?"""
-    return db.session.execute(
-        db.select(Certificate.id).where(Certificate.user_id == user_id, Certificate.cohort_id == cohort_id).limit(1)
-    ).first() is not None
+    return (
+        db.session.execute(
+            db.select(Certificate.id).where(Certificate.user_id == user_id, Certificate.cohort_id == cohort_id).limit(1)
+        ).first()
+        is not None
+    )
 
 
 def ready_for_approval(cohort_id: int) -> list[int]:
     """Trainee ids of the cohort who meet every requirement and were never issued a
     certificate of it (a revoked one is not issued again by itself)."""
-    issued = set(
-        db.session.execute(db.select(Certificate.user_id).where(Certificate.cohort_id == cohort_id)).scalars()
-    )
+    issued = set(db.session.execute(db.select(Certificate.user_id).where(Certificate.cohort_id == cohort_id)).scalars())
     return [uid for uid, verdict in cohort_verdicts(cohort_id).items() if verdict.certified and uid not in issued]
 
 
@@ -302,10 +323,21 @@ def revoke(cert: Certificate, reason: str, by: User) -> Certificate:
     if not (reason or "").strip():
         raise CertificationError("Give the reason for revoking.")
     cert.status, cert.revoked_at, cert.revoked_reason, cert.revoked_by_id = (
-        CertificateStatus.REVOKED, utcnow(), reason.strip(), by.id)
+        CertificateStatus.REVOKED,
+        utcnow(),
+        reason.strip(),
+        by.id,
+    )
     db.session.flush()
-    audit.record(by, "certificate.revoked", cert, user_id=cert.user_id, cohort_id=cert.cohort_id, code=cert.code,
-                 reason=reason.strip())
+    audit.record(
+        by,
+        "certificate.revoked",
+        cert,
+        user_id=cert.user_id,
+        cohort_id=cert.cohort_id,
+        code=cert.code,
+        reason=reason.strip(),
+    )
     _tell_of_change(cert, None, reason.strip())
     return cert
 
@@ -326,9 +358,17 @@ def reissue(cert: Certificate, holder_name: str, reason: str, by: User) -> Certi
     choice.certificate_name = holder_name.strip()
     db.session.add(choice)
     db.session.flush()
-    audit.record(by, "certificate.reissued", new, user_id=cert.user_id, cohort_id=cert.cohort_id, replaces=cert.id,
-                 old_code=cert.code, code=new.code,
-                 reason=reason.strip())
+    audit.record(
+        by,
+        "certificate.reissued",
+        new,
+        user_id=cert.user_id,
+        cohort_id=cert.cohort_id,
+        replaces=cert.id,
+        old_code=cert.code,
+        code=new.code,
+        reason=reason.strip(),
+    )
     _tell_of_change(cert, new, reason.strip())
     return new
 
@@ -340,13 +380,29 @@ def _tell_of_change(cert: Certificate, new: Certificate | None, reason: str) -> 
 
     user = db.session.get(User, cert.user_id)
     if new is not None:
-        mail.send(user.email, "Your certificate has been reissued", "mail/certificate_changed.txt",
-                  user=user, cert=cert, new=new, reason=reason, code=display_code(new.code),
-                  link=external_url("certification.certificate", certificate_id=new.id),
-                  verify=external_url("certification.verify", code=new.code))
+        mail.send(
+            user.email,
+            "Your certificate has been reissued",
+            "mail/certificate_changed.txt",
+            user=user,
+            cert=cert,
+            new=new,
+            reason=reason,
+            code=display_code(new.code),
+            link=external_url("certification.certificate", certificate_id=new.id),
+            verify=external_url("certification.verify", code=new.code),
+        )
     else:
-        mail.send(user.email, "Your certificate has been revoked", "mail/certificate_changed.txt",
-                  user=user, cert=cert, new=None, reason=reason, code=display_code(cert.code))
+        mail.send(
+            user.email,
+            "Your certificate has been revoked",
+            "mail/certificate_changed.txt",
+            user=user,
+            cert=cert,
+            new=None,
+            reason=reason,
+            code=display_code(cert.code),
+        )
 
 
 # --- settings -----------------------------------------------------------------------------------
@@ -356,19 +412,37 @@ def settings_row(cohort_id: int) -> CertificationSettings:
     row = db.session.execute(
         db.select(CertificationSettings).where(CertificationSettings.cohort_id == cohort_id)
     ).scalar_one_or_none()
-    return row or CertificationSettings(cohort_id=cohort_id, min_weeks=6, min_hours=0,
-                                        required_competencies=list(range(1, 9)), pass_percent=80,
-                                        needs_approval=False)
+    return row or CertificationSettings(
+        cohort_id=cohort_id,
+        min_weeks=6,
+        min_hours=0,
+        required_competencies=list(range(1, 9)),
+        pass_percent=80,
+        needs_approval=False,
+    )
 
 
-def change_settings(cohort: Cohort, by: User, *, min_weeks: int, min_hours: int, required: list[int],
-                    pass_percent: int, needs_approval: bool) -> bool:
+def change_settings(
+    cohort: Cohort,
+    by: User,
+    *,
+    min_weeks: int,
+    min_hours: int,
+    required: list[int],
+    pass_percent: int,
+    needs_approval: bool,
+) -> bool:
     """Only for cohorts not yet completed; audited with what changed. True when something did."""
     if cohort.current_status() in (CohortStatus.COMPLETED, CohortStatus.ARCHIVED):
         raise CertificationError("This cohort is completed: its rule can no longer change.")
     row = settings_row(cohort.id)
-    new = {"min_weeks": min_weeks, "min_hours": min_hours, "required_competencies": sorted(set(required)),
-           "pass_percent": pass_percent, "needs_approval": bool(needs_approval)}
+    new = {
+        "min_weeks": min_weeks,
+        "min_hours": min_hours,
+        "required_competencies": sorted(set(required)),
+        "pass_percent": pass_percent,
+        "needs_approval": bool(needs_approval),
+    }
     old = {k: getattr(row, k) for k in new}
     old["required_competencies"] = sorted(int(n) for n in old["required_competencies"] or [])
     changed = {k: [old[k], v] for k, v in new.items() if old[k] != v}

@@ -51,13 +51,17 @@ def _written_test(user_id: int, cohort_id: int) -> tuple[float | None, int | Non
     return best, max(standing.allowed - standing.used, 0)
 
 
-def _upcoming(cohort_id: int, now: datetime) -> dict[int, str]:
-    """The cohort's weeks whose session has not ended yet, with their date (in the cohort's zone)."""
-    rows = db.session.execute(
-        db.select(CohortSession.week, CohortSession.starts_at, CohortSession.duration_minutes, Cohort.time_zone)
-        .join(Cohort, Cohort.id == CohortSession.cohort_id)
-        .where(CohortSession.cohort_id == cohort_id)
-    ).all()
+def _upcoming(cohort_id: int, now: datetime, cohort: Cohort | None = None) -> dict[int, str]:
+    """The cohort's weeks whose session has not ended yet, with their date (in the cohort's
+    zone). From `cohort`'s sessions when the caller has the cohort loaded already."""
+    if cohort is not None:
+        rows = [(s.week, s.starts_at, s.duration_minutes, cohort.time_zone) for s in cohort.sessions]
+    else:
+        rows = db.session.execute(
+            db.select(CohortSession.week, CohortSession.starts_at, CohortSession.duration_minutes, Cohort.time_zone)
+            .join(Cohort, Cohort.id == CohortSession.cohort_id)
+            .where(CohortSession.cohort_id == cohort_id)
+        ).all()
     upcoming = {}
     for week, starts_at, minutes, zone in rows:
         if starts_at + timedelta(minutes=minutes or 0) > now:
@@ -66,9 +70,18 @@ def _upcoming(cohort_id: int, now: datetime) -> dict[int, str]:
     return upcoming
 
 
-def evidence_for(user_id: int, cohort_id: int, now: datetime | None = None) -> Evidence:
-    summary = hours.summary(db.session, user_id, cohort_id)
-    ahead = _upcoming(cohort_id, now or utcnow())
+def evidence_for(
+    user_id: int,
+    cohort_id: int,
+    now: datetime | None = None,
+    *,
+    summary: hours.Summary | None = None,
+    cohort: Cohort | None = None,
+) -> Evidence:
+    """What the rule reads for one trainee. A page that has read the trainee's hours
+    (`summary`) or loaded the cohort with its sessions (`cohort`) passes them in."""
+    summary = summary if summary is not None else hours.summary(db.session, user_id, cohort_id)
+    ahead = _upcoming(cohort_id, now or utcnow(), cohort)
     weeks = {
         w: WeekRecord(
             covered=info.covered, status=info.status, minutes=info.minutes, makeup=info.makeup, upcoming=ahead.get(w)

@@ -14,8 +14,9 @@ class ChoiceForm(PortalForm):
         description="Leave empty to use your display name. After the certificate is issued, ask an admin to change it.",
     )
     celebrate = BooleanField("Show me on my cohort's celebration page")
-    message = TextAreaField("A short message for the celebration page (optional)",
-                            validators=[Optional(), Length(max=280)])
+    message = TextAreaField(
+        "A short message for the celebration page (optional)", validators=[Optional(), Length(max=280)]
+    )
 
 
 class _SharedPage(PortalForm):
@@ -27,15 +28,18 @@ class _SharedPage(PortalForm):
 
 
 class RevokeForm(_SharedPage):
-    reason = StringField("Why is this certificate revoked?",
-                         validators=[DataRequired("Give the reason for revoking."), Length(max=300)])
+    reason = StringField(
+        "Why is this certificate revoked?", validators=[DataRequired("Give the reason for revoking."), Length(max=300)]
+    )
 
 
 class ReissueForm(_SharedPage):
-    holder_name = StringField("Name to print on the new certificate",
-                              validators=[DataRequired("Write the name to print."), Length(max=200)])
-    reason = StringField("Why is it reissued?",
-                         validators=[DataRequired("Give the reason for reissuing."), Length(max=300)])
+    holder_name = StringField(
+        "Name to print on the new certificate", validators=[DataRequired("Write the name to print."), Length(max=200)]
+    )
+    reason = StringField(
+        "Why is it reissued?", validators=[DataRequired("Give the reason for reissuing."), Length(max=300)]
+    )
 
 
 class ApproveForm(PortalForm):
@@ -43,17 +47,22 @@ class ApproveForm(PortalForm):
 
 
 class SettingsForm(PortalForm):
-    min_weeks = IntegerField("Weeks that must be covered (of 6)",
-                             validators=[InputRequired("Enter a number of weeks."), NumberRange(0, 6)])
-    min_hours = IntegerField("Minimum live hours (0: none beyond the weeks)",
-                             validators=[InputRequired("Enter a number of hours."), NumberRange(0, 12)])
-    required = CheckboxesField("Competencies required",
-                               choices=[SelectChoice(str(n), label(n)) for n in COMPETENCIES])
-    pass_percent = IntegerField("Passing score of the written test (%)",
-                                validators=[InputRequired("Enter the passing score."), NumberRange(1, 100)])
+    min_weeks = IntegerField(
+        "Weeks that must be covered (of 6)", validators=[InputRequired("Enter a number of weeks."), NumberRange(0, 6)]
+    )
+    min_hours = IntegerField(
+        "Minimum live hours (0: none beyond the weeks)",
+        validators=[InputRequired("Enter a number of hours."), NumberRange(0, 12)],
+    )
+    required = CheckboxesField("Competencies required", choices=[SelectChoice(str(n), label(n)) for n in COMPETENCIES])
+    pass_percent = IntegerField(
+        "Passing score of the written test (%)",
+        validators=[InputRequired("Enter the passing score."), NumberRange(1, 100)],
+    )
     needs_approval = BooleanField("Issue certificates only when a facilitator approves them")
 
 
 class VerifyForm(QueryForm):
-    code = StringField("Certificate code", validators=[DataRequired("Enter the code printed on the certificate."),
-                                                       Length(max=64)])
+    code = StringField(
+        "Certificate code", validators=[DataRequired("Enter the code printed on the certificate."), Length(max=64)]
+    )

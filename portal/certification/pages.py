@@ -36,17 +36,24 @@ def whats_left_links(viewer: str, cohort_id: int | None, trainee_id: int) -> dic
     return {}
 
 
-def status_of(person) -> dict | None:
+_UNKNOWN = object()
+
+
+def status_of(person, cohort=_UNKNOWN, hours_summary=None) -> dict | None:
     """The "what's left" of a person in their current cohort, for the include
     certification/_whats_left.html (a template global): cohort, verdict, certificate, links,
     needs_approval. None when the person has no current cohort. The one who looks must be
-    allowed to see the person's progress (the pages that include it check that)."""
+    allowed to see the person's progress (the pages that include it check that).
+    A page that knows the person's current cohort (with its sessions) and their hours in it
+    passes them (the trainee's dashboard), else they are read here."""
     from flask_login import current_user
 
     from portal.authz import current_cohort, current_places, facilitates, is_admin
     from portal.certification import certificates, evidence
+    from portal.certification.rule import decide
 
-    cohort = current_cohort(current_places(person))
+    if cohort is _UNKNOWN:
+        cohort = current_cohort(current_places(person))
     if cohort is None:
         return None
     from portal.assessment.competencies import supervises
@@ -59,11 +66,13 @@ def status_of(person) -> dict | None:
         viewer = "supervisor"
     else:
         viewer = "other"  # e.g. a facilitator of another cohort of theirs: no links
+    settings = evidence.settings_for(cohort.id)
+    found = evidence.evidence_for(person.id, cohort.id, summary=hours_summary, cohort=cohort)
     return {
         "cohort": cohort,
-        "verdict": evidence.verdict_for(person.id, cohort.id),
+        "verdict": decide(found, settings),
         "certificate": certificates.current_certificate(person.id, cohort.id),
         "links": whats_left_links(viewer, cohort.id, person.id),
-        "needs_approval": evidence.settings_for(cohort.id).needs_approval,
+        "needs_approval": settings.needs_approval,
         "viewer": viewer,
     }

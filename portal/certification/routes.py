@@ -45,17 +45,19 @@ def _mine_page(form=None, status=200):
         choice = certificates.choice_of(current_user.id, enrollment.cohort_id)
     if form is None:
         form = ChoiceForm(formdata=None, obj=choice) if choice else ChoiceForm(formdata=None)
-    return _private(render_page(
-        "certification/mine.html",
-        enrollment=enrollment,
-        verdict=verdict,
-        certificate=cert,
-        history=certificates.certificates_of(current_user.id),
-        form=form,
-        links=whats_left_links("self", enrollment.cohort_id if enrollment else None, current_user.id),
-        needs_approval=evidence.settings_for(enrollment.cohort_id).needs_approval if enrollment else False,
-        status=status,
-    ))
+    return _private(
+        render_page(
+            "certification/mine.html",
+            enrollment=enrollment,
+            verdict=verdict,
+            certificate=cert,
+            history=certificates.certificates_of(current_user.id),
+            form=form,
+            links=whats_left_links("self", enrollment.cohort_id if enrollment else None, current_user.id),
+            needs_approval=evidence.settings_for(enrollment.cohort_id).needs_approval if enrollment else False,
+            status=status,
+        )
+    )
 
 
 @bp.post("/certification/<int:cohort_id>/choices")
@@ -66,8 +68,13 @@ def choices(cohort_id: int):
     form = ChoiceForm()
     if not form.validate_on_submit():
         return _mine_page(form, 422)
-    certificates.save_choice(current_user, cohort.id, (form.certificate_name.data or "").strip() or None,
-                             form.celebrate.data, (form.message.data or "").strip() or None)
+    certificates.save_choice(
+        current_user,
+        cohort.id,
+        (form.certificate_name.data or "").strip() or None,
+        form.celebrate.data,
+        (form.message.data or "").strip() or None,
+    )
     db.session.commit()
     say_here("choices", "Your choices are saved.")
     return redirect_to(url_for("certification.mine", _anchor="choices"))
@@ -96,16 +103,18 @@ def certificate(certificate_id: int):
 
 
 def _certificate_page(cert, revoke_form=None, reissue_form=None, status=200):
-    return _private(render_page(
-        "certification/certificate.html",
-        cert=cert,
-        code=display_code(cert.code),
-        verify_link=verify_url(cert),
-        replaced_by=db.session.get(Certificate, cert.replaced_by_id) if cert.replaced_by_id else None,
-        revoke_form=revoke_form or RevokeForm(formdata=None, prefix="revoke"),
-        reissue_form=reissue_form or ReissueForm(formdata=None, prefix="reissue", holder_name=cert.holder_name),
-        status=status,
-    ))
+    return _private(
+        render_page(
+            "certification/certificate.html",
+            cert=cert,
+            code=display_code(cert.code),
+            verify_link=verify_url(cert),
+            replaced_by=db.session.get(Certificate, cert.replaced_by_id) if cert.replaced_by_id else None,
+            revoke_form=revoke_form or RevokeForm(formdata=None, prefix="revoke"),
+            reissue_form=reissue_form or ReissueForm(formdata=None, prefix="reissue", holder_name=cert.holder_name),
+            status=status,
+        )
+    )
 
 
 @bp.get("/certificates/<int:certificate_id>/certificate.pdf")
@@ -188,25 +197,30 @@ def _cohort(cohort_id: int, action: str) -> Cohort:
 def cohort_page(cohort_id: int):
     cohort = _cohort(cohort_id, "view_cohort_certification")
     verdicts = certificates.cohort_verdicts(cohort.id)
-    people = {
-        u.id: u for u in db.session.execute(db.select(User).where(User.id.in_(list(verdicts)))).scalars()
-    } if verdicts else {}
+    people = (
+        {u.id: u for u in db.session.execute(db.select(User).where(User.id.in_(list(verdicts)))).scalars()}
+        if verdicts
+        else {}
+    )
     held = {
         c.user_id: c
         for c in db.session.execute(
-            db.select(Certificate)
-            .where(Certificate.cohort_id == cohort.id, Certificate.status == CertificateStatus.VALID)
+            db.select(Certificate).where(
+                Certificate.cohort_id == cohort.id, Certificate.status == CertificateStatus.VALID
+            )
         ).scalars()
     }
     rows = sorted(verdicts.items(), key=lambda kv: (people[kv[0]].display_name, kv[0]))
-    return _private(render_page(
-        "certification/cohort.html",
-        cohort=cohort,
-        rows=[(people[uid], verdict, held.get(uid)) for uid, verdict in rows],
-        settings=evidence.settings_for(cohort.id),
-        links={uid: whats_left_links("facilitator", cohort.id, uid) for uid in verdicts},
-        form=ApproveForm(formdata=None),
-    ))
+    return _private(
+        render_page(
+            "certification/cohort.html",
+            cohort=cohort,
+            rows=[(people[uid], verdict, held.get(uid)) for uid, verdict in rows],
+            settings=evidence.settings_for(cohort.id),
+            links={uid: whats_left_links("facilitator", cohort.id, uid) for uid in verdicts},
+            form=ApproveForm(formdata=None),
+        )
+    )
 
 
 @bp.post("/cohorts/<int:cohort_id>/certification/<int:trainee_id>/approve")
@@ -216,8 +230,11 @@ def approve(cohort_id: int, trainee_id: int):
     trainee = get_or_404(User, trainee_id)
     require("approve_certificate", (cohort, trainee))
     enrolled = db.session.execute(
-        db.select(Enrollment.id).where(Enrollment.cohort_id == cohort.id, Enrollment.user_id == trainee.id,
-                                       Enrollment.status == EnrollmentStatus.ENROLLED.value)
+        db.select(Enrollment.id).where(
+            Enrollment.cohort_id == cohort.id,
+            Enrollment.user_id == trainee.id,
+            Enrollment.status == EnrollmentStatus.ENROLLED.value,
+        )
     ).first()
     if enrolled is None:
         abort(404)
@@ -247,8 +264,12 @@ def settings(cohort_id: int):
     if form.validate_on_submit():
         try:
             changed = certificates.change_settings(
-                cohort, current_user, min_weeks=form.min_weeks.data, min_hours=form.min_hours.data,
-                required=[int(n) for n in form.required.data or []], pass_percent=form.pass_percent.data,
+                cohort,
+                current_user,
+                min_weeks=form.min_weeks.data,
+                min_hours=form.min_hours.data,
+                required=[int(n) for n in form.required.data or []],
+                pass_percent=form.pass_percent.data,
                 needs_approval=form.needs_approval.data,
             )
         except CertificationError as error:
@@ -258,16 +279,22 @@ def settings(cohort_id: int):
             say_here("settings", "The rule is changed for this cohort." if changed else "Nothing changed.")
             return redirect_to(url_for("certification.settings", cohort_id=cohort.id, _anchor="settings"))
     status = 422 if request.method == "POST" else 200
-    return render_page("certification/settings.html", cohort=cohort, form=form,
-                       completed=cohort.current_status().value in ("completed", "archived"), status=status)
+    return render_page(
+        "certification/settings.html",
+        cohort=cohort,
+        form=form,
+        completed=cohort.current_status().value in ("completed", "archived"),
+        status=status,
+    )
 
 
 @bp.get("/cohorts/<int:cohort_id>/celebration")
 @login_required
 def celebration(cohort_id: int):
     cohort = _cohort(cohort_id, "view_celebration")
-    return _private(render_page("certification/celebration.html", cohort=cohort,
-                                graduates=certificates.celebrants(cohort.id)))
+    return _private(
+        render_page("certification/celebration.html", cohort=cohort, graduates=certificates.celebrants(cohort.id))
+    )
 
 
 # --- public verification -----------------------------------------------------------------------------
@@ -321,11 +348,13 @@ def revocations():
     """Public: the 1EdTech revocation list the credentials' credentialStatus points at (only
     the revoked credentials' opaque ids, no names, no reasons)."""
     ids = db.session.execute(
-        db.select(Certificate.credential_uuid).where(Certificate.status == CertificateStatus.REVOKED)
+        db.select(Certificate.credential_uuid)
+        .where(Certificate.status == CertificateStatus.REVOKED)
         .order_by(Certificate.id)
     ).scalars()
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    response = jsonify({"id": f"{base}/credentials/revocations",
-                        "revokedCredentials": [{"id": f"urn:uuid:{i}"} for i in ids]})
+    response = jsonify(
+        {"id": f"{base}/credentials/revocations", "revokedCredentials": [{"id": f"urn:uuid:{i}"} for i in ids]}
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response

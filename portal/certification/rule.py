@@ -156,6 +156,11 @@ def _competencies(evidence: Evidence, settings: Settings) -> Item:
 
 def decide(evidence: Evidence, settings: Settings = Settings()) -> Verdict:
     """Certified when every item is met. Items in the order a trainee meets them."""
-    items = [_attendance(evidence, settings), _hours(evidence, settings), _oral(evidence),
-             _written(evidence, settings), _competencies(evidence, settings)]
+    items = [
+        _attendance(evidence, settings),
+        _hours(evidence, settings),
+        _oral(evidence),
+        _written(evidence, settings),
+        _competencies(evidence, settings),
+    ]
     return Verdict(tuple(item for item in items if item is not None))

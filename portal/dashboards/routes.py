@@ -205,12 +205,15 @@ def trainee():
         .where(Supervision.trainee_id == me, Supervision.ended_at.is_(None))
     ).first()
     from portal.attendance import dashboard as attendance_card
+    from portal.certification.pages import status_of
 
+    attendance = attendance_card.trainee_context(me, current.id if current else None, now)
     return render_page(
         "dashboards/trainee.html",
         "next_session",
         **context,
-        **attendance_card.trainee_context(me, current.id if current else None, now),
+        **attendance,
+        whats_left=status_of(current_user, current, attendance["attendance_hours"]),
         handouts=handouts,
         partners=partners,
         supervisor=supervisor,

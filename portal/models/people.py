@@ -49,8 +49,9 @@ class User(UserMixin, db.Model):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Loaded only when asked for: the signed-in person's roles come with their session (one
-    # query, see auth.sessions.load_user); lists that show roles ask with selectinload.
+    # Loaded only when asked for: the signed-in person's role names come with their session
+    # (one query, see auth.sessions.load_user, and use_role_names); lists that show roles ask
+    # with selectinload.
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id"
     )
@@ -75,11 +76,22 @@ class User(UserMixin, db.Model):
             return "invited"
         return "active"
 
+    # The role names read with the session (load_user), until the roles change.
+    _role_names = None  # type: frozenset[Role] | None
+
+    def use_role_names(self, names: str | None) -> None:
+        """Take the roles from a comma-separated list read with the user (no role rows)."""
+        self._role_names = frozenset(Role(n) for n in (names or "").split(",") if n)
+
     @property
     def roles(self) -> set[Role]:
+        if self._role_names is not None:
+            return set(self._role_names)
         return {Role(r.role) for r in self.role_rows}
 
     def has_role(self, role: Role | str) -> bool:
+        if self._role_names is not None:
+            return Role(role) in self._role_names
         return Role(role) in self.roles
 
     @property
@@ -98,6 +110,7 @@ class User(UserMixin, db.Model):
         for role in roles - have:
             keep.append(UserRole(role=role.value, granted_by_id=granted_by.id if granted_by else None))
         self.role_rows = keep
+        self._role_names = None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
