@@ -362,6 +362,9 @@ RULES.update(
         "manage_offering": _manage_offering,
         "take_exam": _take_exam,
         "answer_attempt": _answer_attempt,
+        # The same rule on an exams.attempts.AnswerState (the autosave's one query: the
+        # attempt's owner and that person's place in the offering's cohort).
+        "save_answers": lambda u, state: state.user_id == u.id and state.enrollment == EnrollmentStatus.ENROLLED.value,
         "view_attempt": _view_attempt,
         "manage_checklists": lambda u, o: is_admin(u),
         "open_oral_exam": lambda u, session: _manage_cohort(u, session.cohort),

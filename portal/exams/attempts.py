@@ -13,12 +13,13 @@ Concurrency:
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import Integer, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.exams import draw
@@ -28,6 +29,7 @@ from portal.models import (
     AttemptGrant,
     AttemptItem,
     AttemptStatus,
+    Enrollment,
     ExtraTime,
     Item,
     ItemStatus,
@@ -121,9 +123,11 @@ def start(user_id: int, offering: Offering, now: datetime | None = None, rng: ra
     chosen = draw.draw(offering.blueprint, offering.required_competencies or [], pool(), rng)
     if chosen is None:
         raise Refused("The test cannot be drawn from the item bank now: tell your facilitator.")
-    versions = {
-        v.id: v
-        for v in db.session.execute(db.select(ItemVersion).where(ItemVersion.id.in_([c.id for c in chosen]))).scalars()
+    option_counts = {
+        vid: len(options)
+        for vid, options in db.session.execute(
+            db.select(ItemVersion.id, ItemVersion.options).where(ItemVersion.id.in_([c.id for c in chosen]))
+        )
     }
     deadline = None
     if offering.time_limit_minutes:
@@ -143,14 +147,19 @@ def start(user_id: int, offering: Offering, now: datetime | None = None, rng: ra
     db.session.add(attempt)
     try:
         db.session.flush()
-        db.session.add_all(
-            AttemptItem(
-                attempt_id=attempt.id,
-                position=i,
-                item_version_id=c.id,
-                option_order=draw.shuffle_options(len(versions[c.id].options), rng),
-            )
-            for i, c in enumerate(chosen, start=1)
+        # One statement for the forty rows (executemany), not forty ORM objects.
+        db.session.execute(
+            insert(AttemptItem),
+            [
+                {
+                    "attempt_id": attempt.id,
+                    "position": i,
+                    "item_version_id": c.id,
+                    "option_order": draw.shuffle_options(option_counts[c.id], rng),
+                    "flagged": False,
+                }
+                for i, c in enumerate(chosen, start=1)
+            ],
         )
         db.session.commit()
     except IntegrityError:  # another request started one at the same moment: use that one
@@ -204,46 +213,94 @@ class Saved:
     total: int
 
 
+@dataclass(frozen=True)
+class AnswerState:
+    """An attempt's row as saving answers needs it, locked, for one person: whose it is, that
+    person's place in the offering's cohort (for authz "save_answers"), and the progress."""
+
+    id: int
+    user_id: int
+    enrollment: str | None
+    status: str
+    deadline: datetime | None
+    item_count: int
+    answered: int
+    flagged: int
+
+
+@functools.cache
+def _answer_state_query():
+    """Built once (an autosave runs on every click): parameters aid (attempt) and uid (person)."""
+    aid, uid = bindparam("aid", type_=Integer), bindparam("uid", type_=Integer)
+    answered = db.select(func.count(AttemptItem.chosen)).where(AttemptItem.attempt_id == aid).scalar_subquery()
+    flagged = (
+        db.select(func.count(AttemptItem.id))
+        .where(AttemptItem.attempt_id == aid, AttemptItem.flagged.is_(True))
+        .scalar_subquery()
+    )
+    enrollment = (
+        db.select(Enrollment.status)
+        .where(Enrollment.cohort_id == Offering.cohort_id, Enrollment.user_id == uid)
+        .scalar_subquery()
+    )
+    return (
+        db.select(
+            Attempt.id,
+            Attempt.user_id,
+            enrollment.label("enrollment"),
+            Attempt.status,
+            Attempt.deadline,
+            Attempt.item_count,
+            answered.label("answered"),
+            flagged.label("flagged"),
+        )
+        .join(Offering, Offering.id == Attempt.offering_id)
+        .where(Attempt.id == aid)
+        .with_for_update(of=Attempt)
+    )
+
+
+def answer_state(attempt_id: int, user_id: int) -> AnswerState | None:
+    """One query: the attempt's row locked until the commit (PostgreSQL; SQLite serialises
+    writers), with `user_id`'s place in its cohort and the answered and flagged counts."""
+    row = db.session.execute(_answer_state_query(), {"aid": attempt_id, "uid": user_id}).first()
+    return AnswerState(*row) if row is not None else None
+
+
+@functools.cache
+def _items_query():
+    return db.select(AttemptItem.id, AttemptItem.chosen, AttemptItem.flagged, AttemptItem.option_order).where(
+        AttemptItem.attempt_id == bindparam("aid", type_=Integer),
+        AttemptItem.id.in_(bindparam("ids", expanding=True)),
+    )
+
+
 def save_answers(
-    attempt: Attempt, answers: dict[int, int | None], flags: dict[int, bool], now: datetime | None = None
+    attempt: Attempt | AnswerState,
+    answers: dict[int, int | None],
+    flags: dict[int, bool],
+    now: datetime | None = None,
 ) -> Saved:
     """Save answers {attempt item id: shown option position (0-based) or None} and flags.
     Raises Refused when the attempt is no longer open or past its deadline; KeyError for an
     item that is not one of this attempt's. Returns how many rows changed and the progress.
 
     Light (an autosave runs on every click): the locked attempt row comes with its answered
-    and flagged counts in one query, the progress after the save is counted from the rows it
-    changed, and the commit is the last statement."""
+    and flagged counts in one query (or is the AnswerState the route read, checked and
+    locked already), the progress after the save is counted from the rows it changed, and the
+    commit is the last statement."""
     now = now or utcnow()
-    answered_before = (
-        db.select(func.count(AttemptItem.chosen)).where(AttemptItem.attempt_id == attempt.id).scalar_subquery()
-    )
-    flagged_before = (
-        db.select(func.count(AttemptItem.id))
-        .where(AttemptItem.attempt_id == attempt.id, AttemptItem.flagged.is_(True))
-        .scalar_subquery()
-    )
-    locked = db.session.execute(
-        db.select(
-            Attempt.status, Attempt.deadline, Attempt.item_count, answered_before.label("a"), flagged_before.label("f")
-        )
-        .where(Attempt.id == attempt.id)
-        .with_for_update(of=Attempt)
-    ).first()
+    locked = attempt if isinstance(attempt, AnswerState) else answer_state(attempt.id, attempt.user_id)
     if locked is None or locked.status != AttemptStatus.OPEN.value:
         raise Refused("This attempt has been submitted: answers can no longer change.")
     if locked.deadline is not None and now > locked.deadline + GRACE:
         raise Refused("Time is up: answers after the deadline are not saved.")
-    answered, flagged = locked.a, locked.f
+    answered, flagged = locked.answered, locked.flagged
     ids = set(answers) | set(flags)
     # Plain rows and one UPDATE per changed item (no ORM objects: this runs on every click).
     rows = {
         r.id: {"chosen": r.chosen, "flagged": bool(r.flagged), "order": r.option_order}
-        for r in db.session.execute(
-            db.select(AttemptItem.id, AttemptItem.chosen, AttemptItem.flagged, AttemptItem.option_order).where(
-                AttemptItem.attempt_id == attempt.id, AttemptItem.id.in_(ids)
-            )
-        )
+        for r in db.session.execute(_items_query(), {"aid": attempt.id, "ids": list(ids)})
     }
     if set(rows) != ids:
         raise KeyError("not an item of this attempt")

@@ -172,7 +172,7 @@ def attempt(attempt_id: int):
     )
 
 
-def _parse_answers(attempt: Attempt):
+def _parse_answers():
     """{item: shown option or None}, {item: flagged} from the form; 400 on anything malformed."""
     answers: dict[int, int | None] = {}
     flags: dict[int, bool] = {}
@@ -196,11 +196,17 @@ def _parse_answers(attempt: Attempt):
 @bp.post("/exams/attempts/<int:attempt_id>/answers")
 @login_required
 def save_answers(attempt_id: int):
-    attempt = _attempt(attempt_id, "answer_attempt")
+    # The attempt's row, locked, with what the check needs, in one query (an autosave runs on
+    # every click); anyone refused gets the full check's answer (404, or 403 for a reader).
+    attempt = service.answer_state(attempt_id, current_user.id)
+    if attempt is None or not can(current_user, "save_answers", attempt):
+        db.session.rollback()
+        _attempt(attempt_id, "answer_attempt")
+        abort(403)
     form = AnswersForm()
     if not form.validate_on_submit():
         abort(400)
-    answers, flags = _parse_answers(attempt)
+    answers, flags = _parse_answers()
     view = "one" if request.form.get("view") == "one" else "all"
     number = record_id_or_one(request.form.get("q"))
     message, status, saved = None, 200, None
