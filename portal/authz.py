@@ -729,6 +729,58 @@ def _member_of(u, conversation) -> bool:
     return cache[key]
 
 
+def shown_notifications_clause(user):
+    """SQL condition on Notification: what it is about is still readable by `user` (the rule
+    of notifications.core.still_visible, for counting them in one statement): a post that is
+    not removed on a board the person reads, shown to them in a thread shown to them (a
+    moderation notice: only the board); a board they read; a conversation of theirs with a
+    message by someone they have not blocked; anything else."""
+    from sqlalchemy import and_, exists, false, true
+
+    from portal.models import Block, ConversationMember, DirectMessage, Notification
+
+    n = Notification
+    boards = visible_boards(user).with_only_columns(Board.id).order_by(None)
+    moderated = moderated_boards(user)
+    post_readable = exists(
+        db.select(Post.id)
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(
+            Post.id == n.post_id,
+            Post.removed_at.is_(None),
+            Post.board_id.in_(boards),
+            or_(
+                n.kind == "moderation",
+                and_(
+                    or_(
+                        and_(Post.hidden_at.is_(None), Post.pending.is_(False)),
+                        Post.author_id == user.id,
+                        Post.board_id.in_(moderated),
+                    ),
+                    or_(Thread.opening_shown.is_(True), Thread.author_id == user.id, Post.board_id.in_(moderated)),
+                ),
+            ),
+        )
+    )
+    member = exists(
+        db.select(ConversationMember.id).where(
+            ConversationMember.conversation_id == n.conversation_id, ConversationMember.user_id == user.id
+        )
+    )
+    blocked_author = exists(
+        db.select(DirectMessage.id)
+        .join(Block, (Block.blocked_id == DirectMessage.author_id) & (Block.blocker_id == user.id))
+        .where(DirectMessage.id == n.message_id)
+    )
+    conversation_readable = and_(true() if _connects(user) else false(), member, ~blocked_author)
+    return or_(
+        and_(n.post_id.is_not(None), post_readable),
+        and_(n.post_id.is_(None), n.board_id.is_not(None), n.board_id.in_(boards)),
+        and_(n.post_id.is_(None), n.board_id.is_(None), n.conversation_id.is_not(None), conversation_readable),
+        and_(n.post_id.is_(None), n.board_id.is_(None), n.conversation_id.is_(None)),
+    )
+
+
 def _listed(user_id: int) -> bool:
     from portal.models import DirectoryEntry
 

@@ -516,3 +516,66 @@ def test_mentions_are_marked_in_text_only_never_inside_links_or_code():
     marked = mark_mentions(html, [ann])
     assert marked.count("<strong>") == 1
     assert marked.startswith("<p>Hi <strong>@Ann &lt;Lee&gt;</strong> see <a href=")
+
+
+def test_the_unread_count_in_sql_agrees_with_the_rule_for_everyone(app, w):
+    """The navigation's count (one statement, authz.shown_notifications_clause) and the rule
+    the notifications page applies (core.still_visible) agree for every person, with a
+    notification about every post (a reply and a moderation notice), every board and every
+    message, before and after posts are hidden, removed and held for approval, a person is
+    suspended, withdrawn and blocks someone."""
+    from portal.boards import posting
+    from portal.cohorts import roster
+    from portal.models import Block, Conversation
+    from portal.notifications import core
+
+    people = [*w.people.values(), *w.peers_in, *w.peers_out]
+    with app.app_context():
+        posts = list(db.session.execute(db.select(Post.id, Post.thread_id, Post.board_id)).all())
+        boards = list(db.session.execute(db.select(Board.id)).scalars())
+        messages = list(db.session.execute(db.select(DirectMessage.id, DirectMessage.conversation_id)).all())
+        assert posts and boards and messages
+        for person in people:
+            for post_id, thread_id, board_id in posts:
+                for kind in ("reply", "moderation"):
+                    db.session.add(Notification(user_id=person.id, kind=kind, board_id=board_id, thread_id=thread_id,
+                                                post_id=post_id, summary="about a post"))
+            for board_id in boards:
+                db.session.add(Notification(user_id=person.id, kind="reply", board_id=board_id, summary="a board"))
+            for message_id, conversation_id in messages:
+                db.session.add(Notification(user_id=person.id, kind="message", conversation_id=conversation_id,
+                                            message_id=message_id, summary="a message"))
+            db.session.add(Notification(user_id=person.id, kind="moderation", summary="about nothing"))
+        db.session.commit()
+
+    def check():
+        seen = set()
+        for person in people:
+            with app.test_request_context("/"):
+                user = db.session.get(User, person.id)
+                rows = list(db.session.execute(
+                    db.select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+                ).scalars())
+                by_rule = len(core._visible(user, rows))
+                assert core.unread_count(user) == by_rule, person.email
+                seen.add(by_rule)
+        return seen
+
+    assert len(check()) > 3  # people see different things
+    with app.app_context():
+        admin = db.session.get(User, w.people["admin"].id)
+        posting.hide(db.session.get(Post, w.peer_post_id), admin, "Off topic")
+        posting.remove(db.session.get(Post, w.other_post_id))
+        db.session.get(Post, w.dyad_post_id).pending = True
+        db.session.get(Thread, w.dyad_thread_id).opening_shown = False
+        posting.suspend(db.session.get(Board, w.community), db.session.get(User, w.peers_in[1].id), 7, "Cooling off",
+                        admin)
+        enrollment = db.session.execute(
+            db.select(Enrollment).where(Enrollment.cohort_id == w.cohort.id, Enrollment.user_id == w.peers_in[1].id)
+        ).scalar_one()
+        roster.withdraw(enrollment, "Moved away", admin)
+        conversation = db.session.get(Conversation, w.notify_conversation_id)
+        assert conversation is not None
+        db.session.add(Block(blocker_id=w.people["trainee_in"].id, blocked_id=w.peers_in[0].id))
+        db.session.commit()
+    check()

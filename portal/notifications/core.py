@@ -14,7 +14,7 @@ from datetime import datetime
 
 from itsdangerous import BadData, URLSafeSerializer
 from markupsafe import escape
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 
 from portal import mail
@@ -369,9 +369,17 @@ def _visible(user: User, rows: list[Notification]) -> list[Notification]:
 
 
 def unread_count(user: User) -> int:
-    """Unread notifications the person may still see (at most the latest 100 are checked)."""
-    rows = list(db.session.execute(_unread_query(user.id).order_by(Notification.id.desc()).limit(100)).scalars())
-    return len(_visible(user, rows)) if rows else 0
+    """Unread notifications the person may still see: one statement (every page's navigation
+    shows it), the rule of still_visible in SQL (authz.shown_notifications_clause)."""
+    from portal.authz import shown_notifications_clause
+
+    if user.deactivated_at is not None:
+        return 0
+    return db.session.execute(
+        db.select(func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None), shown_notifications_clause(user)
+        )
+    ).scalar_one()
 
 
 def page(user: User, before: int | None) -> tuple[list[Notification], int | None]:
