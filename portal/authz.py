@@ -12,6 +12,7 @@ one no longer sees the cohort at all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from flask import abort, g
@@ -31,6 +32,7 @@ from portal.models import (
     Role,
     User,
 )
+from portal.models.base import UTCDateTime
 
 
 def _is(user, role: Role) -> bool:
@@ -146,13 +148,19 @@ RULES: dict[str, Callable[[User, object], bool]] = {
 
 
 
+def _uid(user):
+    """A person's id for a query: a user's id, or an id itself (or a bind parameter, for a
+    statement built once)."""
+    return getattr(user, "id", user)
+
+
 def _facilitated_ids(user):
-    return db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == user.id)
+    return db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == _uid(user))
 
 
 def _enrolled_ids(user, statuses=(EnrollmentStatus.ENROLLED,)):
     return db.select(Enrollment.cohort_id).where(
-        Enrollment.user_id == user.id, Enrollment.status.in_([s.value for s in statuses])
+        Enrollment.user_id == _uid(user), Enrollment.status.in_([s.value for s in statuses])
     )
 
 
@@ -581,39 +589,15 @@ RULES.update(
 
 def visible_boards(user):
     """A query of the boards this person reads (community first, then cohorts, then pairs)."""
-    from sqlalchemy import and_, false, true
-
-    from portal.models import DyadMember
+    from sqlalchemy import false
 
     if not getattr(user, "is_authenticated", False):
         return db.select(Board).where(false())
     admin = is_admin(user)
-    community = true() if admin or _is(user, Role.FACILITATOR) or _enrolled_anywhere(user) else false()
-    facilitated = _facilitated_ids(user)
-    enrolled = _enrolled_ids(user)
-    my_dyads = db.select(DyadMember.dyad_id).where(DyadMember.user_id == user.id)
-    suspended = db.select(BoardSuspension.board_id).where(
-        BoardSuspension.user_id == user.id, BoardSuspension.lifted_at.is_(None), BoardSuspension.until > utcnow()
-    )
+    community = admin or _is(user, Role.FACILITATOR) or _enrolled_anywhere(user)
     return (
         db.select(Board)
-        .where(
-            or_(
-                and_(Board.kind == BoardKind.COMMUNITY.value, community),
-                and_(
-                    Board.kind == BoardKind.COHORT.value,
-                    true() if admin else or_(Board.cohort_id.in_(facilitated), Board.cohort_id.in_(enrolled)),
-                ),
-                and_(
-                    Board.kind == BoardKind.DYAD.value,
-                    or_(
-                        Board.cohort_id.in_(facilitated),
-                        and_(Board.dyad_id.in_(my_dyads), Board.cohort_id.in_(enrolled)),
-                    ),
-                ),
-            ),
-            Board.id.not_in(suspended),
-        )
+        .where(_reads_board_clause(user.id, admin, community, utcnow()))
         .order_by(
             case((Board.kind == BoardKind.COMMUNITY.value, 0), (Board.kind == BoardKind.COHORT.value, 1), else_=2),
             Board.title,
@@ -622,15 +606,48 @@ def visible_boards(user):
     )
 
 
+def _reads_board_clause(uid, admin: bool, community: bool, now):
+    """SQL condition on Board: read by person `uid` (an id or a bind parameter) who is or is
+    not an admin and reads or does not read the community board, at `now` (suspensions)."""
+    from sqlalchemy import and_, false, true
+
+    from portal.models import DyadMember
+
+    facilitated = _facilitated_ids(uid)
+    enrolled = _enrolled_ids(uid)
+    my_dyads = db.select(DyadMember.dyad_id).where(DyadMember.user_id == uid)
+    suspended = db.select(BoardSuspension.board_id).where(
+        BoardSuspension.user_id == uid, BoardSuspension.lifted_at.is_(None), BoardSuspension.until > now
+    )
+    return and_(
+        or_(
+            and_(Board.kind == BoardKind.COMMUNITY.value, true() if community else false()),
+            and_(
+                Board.kind == BoardKind.COHORT.value,
+                true() if admin else or_(Board.cohort_id.in_(facilitated), Board.cohort_id.in_(enrolled)),
+            ),
+            and_(
+                Board.kind == BoardKind.DYAD.value,
+                or_(
+                    Board.cohort_id.in_(facilitated),
+                    and_(Board.dyad_id.in_(my_dyads), Board.cohort_id.in_(enrolled)),
+                ),
+            ),
+        ),
+        Board.id.not_in(suspended),
+    )
+
+
 def moderated_boards(user):
     """A query of the ids of the boards this person moderates (their moderation queue)."""
+    return _moderated_boards(user.id, is_admin(user))
+
+
+def _moderated_boards(uid, admin: bool):
     from sqlalchemy import false
 
-    if is_admin(user):
-        admin_boards = Board.kind.in_([BoardKind.COMMUNITY.value, BoardKind.COHORT.value])
-    else:
-        admin_boards = false()
-    return db.select(Board.id).where(or_(admin_boards, Board.cohort_id.in_(_facilitated_ids(user))))
+    admin_boards = Board.kind.in_([BoardKind.COMMUNITY.value, BoardKind.COHORT.value]) if admin else false()
+    return db.select(Board.id).where(or_(admin_boards, Board.cohort_id.in_(_facilitated_ids(uid))))
 
 
 def shown_posts_clause(user, board: Board):
@@ -729,19 +746,43 @@ def _member_of(u, conversation) -> bool:
     return cache[key]
 
 
-def shown_notifications_clause(user):
-    """SQL condition on Notification: what it is about is still readable by `user` (the rule
-    of notifications.core.still_visible, for counting them in one statement): a post that is
-    not removed on a board the person reads, shown to them in a thread shown to them (a
-    moderation notice: only the board); a board they read; a conversation of theirs with a
+def unread_notifications_count(user):
+    """The statement counting `user`'s unread notifications they may still see, and its
+    parameters: built once for each combination of what the person is (admin; reads the
+    community board; uses messages), run with their id and the time."""
+    community = is_admin(user) or _is(user, Role.FACILITATOR) or _enrolled_anywhere(user)
+    statement = _unread_notifications_statement(is_admin(user), community, _connects(user))
+    return statement, {"uid": user.id, "now": utcnow()}
+
+
+@functools.cache
+def _unread_notifications_statement(admin: bool, community: bool, connects: bool):
+    from sqlalchemy import Integer, bindparam, func
+
+    from portal.models import Notification
+
+    uid = bindparam("uid", type_=Integer)
+    now = bindparam("now", type_=UTCDateTime)
+    return db.select(func.count(Notification.id)).where(
+        Notification.user_id == uid,
+        Notification.read_at.is_(None),
+        _shown_notifications_clause(uid, admin, community, connects, now),
+    )
+
+
+def _shown_notifications_clause(uid, admin: bool, community: bool, connects: bool, now):
+    """SQL condition on Notification: what it is about is still readable by person `uid`
+    (the rule of notifications.core.still_visible, to count them in one statement): a post
+    that is not removed on a board the person reads, shown to them in a thread shown to them
+    (a moderation notice: only the board); a board they read; a conversation of theirs with a
     message by someone they have not blocked; anything else."""
     from sqlalchemy import and_, exists, false, true
 
     from portal.models import Block, ConversationMember, DirectMessage, Notification
 
     n = Notification
-    boards = visible_boards(user).with_only_columns(Board.id).order_by(None)
-    moderated = moderated_boards(user)
+    boards = db.select(Board.id).where(_reads_board_clause(uid, admin, community, now))
+    moderated = _moderated_boards(uid, admin)
     post_readable = exists(
         db.select(Post.id)
         .join(Thread, Thread.id == Post.thread_id)
@@ -754,25 +795,25 @@ def shown_notifications_clause(user):
                 and_(
                     or_(
                         and_(Post.hidden_at.is_(None), Post.pending.is_(False)),
-                        Post.author_id == user.id,
+                        Post.author_id == uid,
                         Post.board_id.in_(moderated),
                     ),
-                    or_(Thread.opening_shown.is_(True), Thread.author_id == user.id, Post.board_id.in_(moderated)),
+                    or_(Thread.opening_shown.is_(True), Thread.author_id == uid, Post.board_id.in_(moderated)),
                 ),
             ),
         )
     )
     member = exists(
         db.select(ConversationMember.id).where(
-            ConversationMember.conversation_id == n.conversation_id, ConversationMember.user_id == user.id
+            ConversationMember.conversation_id == n.conversation_id, ConversationMember.user_id == uid
         )
     )
     blocked_author = exists(
         db.select(DirectMessage.id)
-        .join(Block, (Block.blocked_id == DirectMessage.author_id) & (Block.blocker_id == user.id))
+        .join(Block, (Block.blocked_id == DirectMessage.author_id) & (Block.blocker_id == uid))
         .where(DirectMessage.id == n.message_id)
     )
-    conversation_readable = and_(true() if _connects(user) else false(), member, ~blocked_author)
+    conversation_readable = and_(true() if connects else false(), member, ~blocked_author)
     return or_(
         and_(n.post_id.is_not(None), post_readable),
         and_(n.post_id.is_(None), n.board_id.is_not(None), n.board_id.in_(boards)),

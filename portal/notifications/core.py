@@ -14,7 +14,7 @@ from datetime import datetime
 
 from itsdangerous import BadData, URLSafeSerializer
 from markupsafe import escape
-from sqlalchemy import func, or_
+from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 
 from portal import mail
@@ -369,17 +369,14 @@ def _visible(user: User, rows: list[Notification]) -> list[Notification]:
 
 
 def unread_count(user: User) -> int:
-    """Unread notifications the person may still see: one statement (every page's navigation
-    shows it), the rule of still_visible in SQL (authz.shown_notifications_clause)."""
-    from portal.authz import shown_notifications_clause
+    """Unread notifications the person may still see: one statement, built once (every
+    page's navigation shows it), the rule of still_visible in SQL (authz)."""
+    from portal.authz import unread_notifications_count
 
     if user.deactivated_at is not None:
         return 0
-    return db.session.execute(
-        db.select(func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None), shown_notifications_clause(user)
-        )
-    ).scalar_one()
+    statement, parameters = unread_notifications_count(user)
+    return db.session.execute(statement, parameters).scalar_one()
 
 
 def page(user: User, before: int | None) -> tuple[list[Notification], int | None]:
