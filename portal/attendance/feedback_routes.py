@@ -29,9 +29,8 @@ def feedback_form(session_id: int):
             session, current_user.id, int(form.usefulness.data), form.helped.data, form.suggestion.data
         )
         db.session.commit()
-        say_here(
-            "feedback", "Thank you: your feedback is saved, without your name." if saved else "You have already answered."
-        )
+        thanks = "Thank you: your feedback is saved, without your name."
+        say_here("feedback", thanks if saved else "You have already answered.")
         return redirect_to(url_for("attendance.live", session_id=session.id, _anchor="feedback-message"))
     status = 422 if form.errors else 200
     return render_page("attendance/feedback.html", None, status=status, s=session, form=form, due=due,
