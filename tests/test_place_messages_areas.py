@@ -14,7 +14,7 @@ from portal.models import CohortSession, Item, Role, User, utcnow
 from tests.exam_helpers import make_bank, open_offering, shown_items
 from tests.exam_helpers import start as start_attempt
 from tests.factories import AuthActions
-from tests.test_attendance import code_of, move, open_window
+from tests.test_attendance import code_of, move
 from tests.test_place_messages import assert_answered_in, element
 from tests.world import World
 
