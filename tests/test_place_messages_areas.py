@@ -78,6 +78,24 @@ def test_feedback_lands_on_its_message_after_the_link_is_gone(app, client, auth,
     assert_answered_in(client, answered, "feedback", "checkin", "Thank you: your feedback is saved")
 
 
+def test_make_ups_answer_on_the_progress_page_and_on_the_host_roll(app, client, auth, make_user, make_cohort):
+    _, ana, _, _, _ = _live(app, make_user, make_cohort)
+    farid = make_user("farid@example.org", roles=[Role.FACILITATOR])
+    host = make_cohort(facilitators=[farid], trainees=[make_user("host.member@example.org")], name="Host Cohort")
+    host_week1 = host.session_ids[0]
+    move(app, host_week1, utcnow() + timedelta(days=1))
+    auth.login_as(ana)
+    asked = client.post(f"/sessions/{host_week1}/makeup", data={})
+    assert_answered_in(client, asked, "makeups", "makeups", "Host Cohort")
+    with app.app_context():
+        from portal.models import MakeupRequest
+
+        request_id = db.session.execute(db.select(MakeupRequest.id)).scalar_one()
+    auth.login_as(farid)
+    decided = client.post(f"/makeups/{request_id}/decide", data={"decision": "accept"})
+    assert_answered_in(client, decided, "makeups", "makeups", "Ana")
+
+
 def test_the_attendance_setting_answers_next_to_its_form(app, client, auth, make_user):
     auth.login_as(make_user(roles=[Role.ADMIN]))
     saved = client.post("/attendance/settings", data={"min_minutes": "90", "counted": ["present", "late"]})
