@@ -47,14 +47,18 @@ def test_invalid_profile_shows_errors_by_the_field_and_saves_nothing(app, client
         assert user.display_name == "Before" and user.time_zone == "UTC"
 
 
-def test_htmx_save_swaps_the_form_and_keeps_the_flash(client, auth, make_user, hx):
+def test_htmx_save_swaps_the_form_with_its_answer_next_to_the_button(client, auth, make_user, hx):
+    from tests.test_place_messages import element
+
     auth.login_as(make_user())
     response = client.post("/account", data={"display_name": "Jo", "time_zone": "UTC"}, headers=hx)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert body.lstrip().startswith('<form id="profile_form"')
-    assert 'id="messages"' in body and 'hx-swap-oob="innerHTML"' in body
-    assert "Your details are saved" in body
+    text, _ = element(body, "profile-message")
+    assert text == "Your details are saved."
+    assert 'data-fresh="1"' in body, "the portal's script moves focus to it"
+    assert "Your details are saved" not in text_of(client.get("/account")), "said once, not again on the next page"
     assert "HX-Request" in response.headers["Vary"]
 
 

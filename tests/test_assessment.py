@@ -119,7 +119,7 @@ def test_a_facilitator_opens_the_exam_in_week_six_only(app, client, auth, exam):
     assert opened.status_code == 303
     with app.app_context():
         exam_row = db.session.execute(db.select(OralExam)).scalar_one()
-        assert opened.headers["Location"].endswith(f"/oral-exams/{exam_row.id}")
+        assert opened.headers["Location"].endswith(f"/oral-exams/{exam_row.id}#grid-message")
     grid = client.get(opened.headers["Location"])
     assert grid.status_code == 200
     assert all(t.name in text_of(grid) for t in exam.trainees)
@@ -610,7 +610,7 @@ def test_the_unsubscribe_link_works_signed_out_and_stops_only_the_weekly_reminde
     page = stranger.get(url)
     assert page.status_code == 200 and "Stop the weekly reminders" in text_of(page)
     done = stranger.post(url)
-    assert done.status_code == 303 and done.headers["Location"].endswith(f"{url}#reminders")
+    assert done.status_code == 303 and done.headers["Location"].endswith(f"{url}#reminders-message")
     assert "no longer get the weekly reminder" in text_of(stranger.get(url))
     with app.app_context():
         assert not competencies.gets_reminders(exam.sue.id)
@@ -660,7 +660,7 @@ def test_a_supervisor_subscribes_again_on_the_supervision_page(app, client, auth
     auth.login_as(exam.sue)
     assert "Stop the weekly reminders" in text_of(client.get("/supervision"))
     stopped = client.post("/supervision/reminders", data={"reminders": "off"})
-    assert stopped.status_code == 303 and stopped.headers["Location"].endswith("/supervision#reminders")
+    assert stopped.status_code == 303 and stopped.headers["Location"].endswith("/supervision#reminders-message")
     with app.app_context():
         assert competencies.send_weekly_reminders() == 0
     assert "Send me the weekly reminders again" in text_of(client.get("/supervision"))
@@ -688,7 +688,7 @@ def test_admins_create_and_retire_checklists_and_retired_ones_are_not_offered(ap
             db.select(ChecklistTemplate).where(ChecklistTemplate.name == "Short re-sit checklist")
         ).scalar_one()
         new_id = new.id
-    assert created.headers["Location"].endswith(f"/checklists/{new_id}#add-heading")
+    assert created.headers["Location"].endswith(f"/checklists/{new_id}#add-message")
     assert "Short re-sit checklist" in text_of(client.get("/checklists"))
     retired = client.post(f"/checklists/{exam.template_id}/retire")
     assert retired.status_code == 303

@@ -68,7 +68,7 @@ def test_checkin_marks_present_and_twice_is_harmless(app, client, auth, live):
     auth.login_as(live.ana)
     code = code_of(app, live.sid)
     r = client.post(f"/sessions/{live.sid}/checkin", data={"code": code})
-    assert r.status_code == 303 and r.headers["Location"].endswith(f"/sessions/{live.sid}/live#checkin")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/sessions/{live.sid}/live#checkin-message")
     assert mark_of(app, live.sid, live.ana.id) == ("present", 120, "self")
     r = client.post(f"/sessions/{live.sid}/checkin", data={"code": code}, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "already checked in" in text_of(r)

@@ -148,7 +148,7 @@ def test_autosave_resume_in_a_new_session_and_submit_once(app, client, auth, set
         f"/exams/attempts/{attempt_id}/answers",
         data={"items": [rows[30][0], rows[31][0]], f"a-{rows[30][0]}": 0, f"f-{rows[31][0]}": "1", "go": "stay"},
     )
-    assert plain.status_code == 303 and plain.headers["Location"].endswith("#saved")
+    assert plain.status_code == 303 and plain.headers["Location"].endswith("#saved-message")
     # A new device: a new session finds the same attempt and every saved answer.
     fresh = app.test_client()
     from tests.factories import AuthActions
@@ -286,7 +286,7 @@ def test_attempts_and_wait_are_enforced(app, client, auth, setup):
     first = start(client, offering_id)
     client.post(f"/exams/attempts/{first}/submit")
     response = client.post(f"/exams/offerings/{offering_id}/start")
-    assert response.status_code == 303 and response.headers["Location"].endswith("/exams#tests")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/exams#offering-{offering_id}-message")
     assert "You can start your next attempt from" in client.get("/exams").get_data(as_text=True)
     with app.app_context():
         attempt = db.session.get(Attempt, first)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, url_for
+from flask import url_for
 from flask_login import current_user, login_required
 
 from portal import audit
@@ -13,7 +13,7 @@ from portal.auth.passwords import hash_password, verify_password
 from portal.auth.sessions import end_all_sessions
 from portal.authz import require
 from portal.extensions import db
-from portal.web import redirect_to, render_page, wants_fragment
+from portal.web import redirect_to, render_page, say_here, wants_fragment
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -22,7 +22,6 @@ def profile():
     require("own_account")
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
-    saved = False
     if form.validate_on_submit():
         user.display_name = form.display_name.data.strip()
         user.pronouns = (form.pronouns.data or "").strip() or None
@@ -31,12 +30,11 @@ def profile():
         user.organisation = (form.organisation.data or "").strip() or None
         user.shares_contact = bool(form.shares_contact.data)
         db.session.commit()
-        flash("Your details are saved.", "success")
+        say_here("profile", "Your details are saved.")
         if not wants_fragment():
-            return redirect_to(url_for("account.profile"))
-        saved = True
+            return redirect_to(url_for("account.profile", _anchor="profile-message"))
     status = 422 if form.errors else 200
-    return render_page("account/profile.html", "profile_form", status=status, form=form, saved=saved)
+    return render_page("account/profile.html", "profile_form", status=status, form=form)
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -54,7 +52,7 @@ def password():
             end_all_sessions(user, "password changed", except_token=user.session_token)
             audit.record(user, "password.changed", user)
             db.session.commit()
-            flash("Your password is changed. Other devices were signed out.", "success")
-            return redirect_to(url_for("account.profile"))
+            say_here("password", "Your password is changed. Other devices were signed out.")
+            return redirect_to(url_for("account.profile", _anchor="password-message"))
     status = 422 if form.errors else 200
     return render_page("account/password.html", "password_form", status=status, form=form)

@@ -3,7 +3,7 @@ items (a used version is never changed: the edit makes a new version)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, url_for
+from flask import abort, url_for
 from flask_login import current_user, login_required
 
 from portal.assessment import bp, checklists
@@ -11,7 +11,7 @@ from portal.assessment.forms import ChecklistItemForm, MoveItemForm, NewChecklis
 from portal.authz import require
 from portal.extensions import db
 from portal.models import ChecklistItem, ChecklistTemplate, ChecklistVersion, utcnow
-from portal.web import get_or_404, redirect_to, render_page
+from portal.web import get_or_404, redirect_to, render_page, say_here
 
 
 @bp.get("/checklists")
@@ -47,8 +47,8 @@ def create_checklist():
         form.name.errors.append(str(error))
         return _index_page(form, status=422)
     db.session.commit()
-    flash(f"Created {template.name}: add its items.", "success")
-    return redirect_to(url_for("assessment.checklist", template_id=template.id, _anchor="add-heading"))
+    say_here("add", f"Created {template.name}: add its items.")
+    return redirect_to(url_for("assessment.checklist", template_id=template.id, _anchor="add-message"))
 
 
 @bp.post("/checklists/<int:template_id>/retire")
@@ -60,13 +60,14 @@ def retire_checklist(template_id: int):
         abort(400)
     changed = checklists.retire(template, current_user, utcnow())
     db.session.commit()
-    flash(
+    say_here(
+        "status",
         "Retired: it is no longer offered for new oral exams; results marked on it keep it."
         if changed
         else "Already retired.",
         "success" if changed else "info",
     )
-    return redirect_to(url_for("assessment.checklist", template_id=template.id, _anchor="status"))
+    return redirect_to(url_for("assessment.checklist", template_id=template.id, _anchor="status-message"))
 
 
 @bp.post("/checklists/<int:template_id>/items/<int:item_id>/move")
@@ -81,13 +82,19 @@ def move_item(template_id: int, item_id: int):
     form = MoveItemForm()
     if not form.validate_on_submit():
         return _template_page(template, status=422)
+    # The item ends where its neighbour was (a new version keeps the positions): the answer
+    # is shown there, next to the item's buttons.
+    positions = [i.position for i in before.items]
+    here = positions.index(item.position) + (-1 if form.direction.data == "up" else 1)
+    place = f"item-{positions[here] if 0 <= here < len(positions) else item.position}"
     try:
         version = checklists.move_item(template, item.id, form.direction.data, current_user)
     except checklists.ChecklistError as error:
         db.session.rollback()
-        flash(str(error), "error")
-        return redirect_to(url_for("assessment.checklist", template_id=template.id, _anchor="items"))
-    return _saved(template, before.number, version)
+        place = f"item-{item.position}"
+        say_here(place, str(error), "error")
+        return redirect_to(url_for("assessment.checklist", template_id=template.id, _anchor=f"{place}-message"))
+    return _saved(template, before.number, version, place)
 
 
 def _template_page(template: ChecklistTemplate, add_form=None, edit_forms=None, status=200):
@@ -127,13 +134,14 @@ def _text(form: ChecklistItemForm) -> checklists.ItemText:
     )
 
 
-def _saved(template: ChecklistTemplate, before: int, version: ChecklistVersion):
+def _saved(template: ChecklistTemplate, before: int, version: ChecklistVersion, place: str):
+    """Commit, and answer at `place` (the item's own entry, or the add form)."""
     db.session.commit()
     if version.number != before:
-        flash(f"Saved as version {version.number}: results marked on version {before} keep their items.", "success")
+        say_here(place, f"Saved as version {version.number}: results marked on version {before} keep their items.")
     else:
-        flash("Saved.", "success")
-    return redirect_to(url_for("assessment.checklist", template_id=template.id, _anchor="items"))
+        say_here(place, "Saved.")
+    return redirect_to(url_for("assessment.checklist", template_id=template.id, _anchor=f"{place}-message"))
 
 
 @bp.post("/checklists/<int:template_id>/items/<int:item_id>")
@@ -154,7 +162,7 @@ def edit_item(template_id: int, item_id: int):
         db.session.rollback()
         form.title.errors.append(str(error))
         return _template_page(template, edit_forms={item.id: form}, status=422)
-    return _saved(template, before.number, version)
+    return _saved(template, before.number, version, f"item-{item.position}")
 
 
 @bp.post("/checklists/<int:template_id>/items")
@@ -172,4 +180,4 @@ def add_item(template_id: int):
         db.session.rollback()
         form.title.errors.append(str(error))
         return _template_page(template, add_form=form, status=422)
-    return _saved(template, before.number, version)
+    return _saved(template, before.number, version, "add")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, url_for
+from flask import abort, current_app, url_for
 from flask_login import current_user, login_required
 
 from portal.assessment import bp, competencies, oral_exam
@@ -10,7 +10,7 @@ from portal.assessment.forms import ConfirmForm, DeclineForm, RemindersForm, Uns
 from portal.authz import require, visible_supervisees
 from portal.extensions import db
 from portal.models import Cohort, Enrollment, EnrollmentStatus, User
-from portal.web import get_or_404, redirect_to, render_page
+from portal.web import get_or_404, redirect_to, render_page, say_here
 
 
 @bp.get("/supervision")
@@ -62,12 +62,12 @@ def reminders():
     changed = competencies.set_reminders(current_user.id, wanted)
     db.session.commit()
     if not changed:
-        flash("Nothing changed.", "info")
+        say_here("reminders", "Nothing changed.", "info")
     elif wanted:
-        flash("You will get the weekly reminder again while confirmations wait for you.", "success")
+        say_here("reminders", "You will get the weekly reminder again while confirmations wait for you.")
     else:
-        flash("Weekly reminders stopped. You will still be told when someone reaches week 6.", "success")
-    return redirect_to(url_for("assessment.supervision", _anchor="reminders"))
+        say_here("reminders", "Weekly reminders stopped. You will still be told when someone reaches week 6.")
+    return redirect_to(url_for("assessment.supervision", _anchor="reminders-message"))
 
 
 # --- the unsubscribe link of the weekly reminder: the signed token is the credential, signed
@@ -102,12 +102,12 @@ def unsubscribe_confirm(token: str):
         abort(400)
     competencies.set_reminders(supervisor.id, False)
     db.session.commit()
-    flash(
+    say_here(
+        "reminders",
         "Unsubscribed: no more weekly reminders. "
         "You will still be told once when someone you supervise reaches week 6.",
-        "success",
     )
-    return redirect_to(url_for("assessment.unsubscribe", token=token, _anchor="reminders"))
+    return redirect_to(url_for("assessment.unsubscribe", token=token, _anchor="reminders-message"))
 
 
 def _supervisee_page(trainee: User, confirm_form=None, decline_form=None, status=200):
@@ -170,11 +170,9 @@ def _decide(trainee: User, numbers, status, note, form, which):
         return _supervisee_page(trainee, status=422, **kwargs)
     db.session.commit()
     if not changed:
-        flash("Nothing changed: those answers were already given.", "info")
+        say_here(which, "Nothing changed: those answers were already given.", "info")
     elif status == competencies.CONFIRMED:
-        flash(f"Confirmed: {', '.join(str(n) for n in changed)}.", "success")
+        say_here(which, f"Confirmed: {', '.join(str(n) for n in changed)}.")
     else:
-        flash(
-            f"Declined: {', '.join(str(n) for n in changed)}. {trainee.display_name} can read your reason.", "success"
-        )
-    return redirect_to(url_for("assessment.supervisee", trainee_id=trainee.id, _anchor="competencies"))
+        say_here(which, f"Declined: {', '.join(str(n) for n in changed)}. {trainee.display_name} can read your reason.")
+    return redirect_to(url_for("assessment.supervisee", trainee_id=trainee.id, _anchor=f"{which}-message"))

@@ -3,7 +3,7 @@ one trainee's plain form, finalising, unlocking, re-examination, and a trainee's
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, render_template, request, url_for
+from flask import abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -24,7 +24,7 @@ from portal.models import (
     Supervision,
     User,
 )
-from portal.web import get_or_404, redirect_to, render_page, wants_fragment
+from portal.web import get_or_404, redirect_to, render_page, say_here, wants_fragment
 
 
 def _template_choices() -> list[SelectChoice]:
@@ -101,8 +101,8 @@ def open_exam(session_id: int):
         form.template_id.errors.append(str(error))
         return _cohort_page(session.cohort, open_form=form, status=422)
     db.session.commit()
-    flash("The oral exam is open: mark each trainee as they show each item.", "success")
-    return redirect_to(url_for("assessment.grid", exam_id=exam.id))
+    say_here("grid", "The oral exam is open: mark each trainee as they show each item.")
+    return redirect_to(url_for("assessment.grid", exam_id=exam.id, _anchor="grid-message"))
 
 
 @bp.post("/cohorts/<int:cohort_id>/assessment/<int:trainee_id>/remind")
@@ -126,11 +126,13 @@ def remind_supervisor(cohort_id: int, trainee_id: int):
         supervisor = competencies.request_confirmation(trainee, current_user)
     except competencies.CompetencyError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        say_here(f"remind-{trainee_id}", str(error), "error")
     else:
         db.session.commit()
-        flash(f"The request was sent again to {supervisor.display_name}.", "success")
-    return redirect_to(url_for("assessment.cohort_assessment", cohort_id=cohort.id, _anchor="competencies"))
+        say_here(f"remind-{trainee_id}", f"The request was sent again to {supervisor.display_name}.")
+    return redirect_to(
+        url_for("assessment.cohort_assessment", cohort_id=cohort.id, _anchor=f"remind-{trainee_id}-message")
+    )
 
 
 # --- the grid ---------------------------------------------------------------------------------
@@ -202,10 +204,13 @@ def mark_cell(exam_id: int, trainee_id: int, item_id: int):
         state, status, message, kind = row.cell(item.id), 409, str(error), "alert"
     else:
         db.session.commit()
-    anchor = f"trainee-{trainee_id}"
+    place = f"trainee-{trainee_id}"
     if not wants_fragment():
-        flash(message if status == 200 else f"{item.title}: {message}", "success" if status == 200 else "error")
-        return redirect_to(url_for("assessment.grid", exam_id=exam.id, _anchor=anchor))
+        if status == 200:
+            say_here(place, f"{item.title}: {oral_exam.LABELS[state.value].lower()}. Saved.")
+        else:
+            say_here(place, f"{item.title}: {message}", "error")
+        return redirect_to(url_for("assessment.grid", exam_id=exam.id, _anchor=f"{place}-message"))
     locked = grid_row(exam, trainee_id).locked
     html = render_template(
         "assessment/_cell.html",
@@ -295,8 +300,10 @@ def trainee_marks(exam_id: int, trainee_id: int):
                 errors.append(str(error))
     except oral_exam.ExamError as error:  # locked
         db.session.rollback()
-        flash(str(error), "error")
-        return redirect_to(url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="marks"))
+        say_here("marks", str(error), "error")
+        return redirect_to(
+            url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="marks-message")
+        )
     db.session.commit()
     if conflicts or errors:
         # Nothing is written over: the page shows what is there now, the rest was saved.
@@ -308,12 +315,14 @@ def trainee_marks(exam_id: int, trainee_id: int):
         ) + " ".join(errors)
         if errors:
             message += " Your text is still in the box: compare it with theirs, then save again."
-        flash(message.strip(), "error")
+        say_here("marks", message.strip(), "error")
         return _trainee_page(
             exam, trainee_id, conflicts=conflicts, status=409, keep_note=typed_note if errors else None
         )
-    flash("Saved.", "success")
-    return redirect_to(url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="marks"))
+    say_here("marks", "Saved.")
+    return redirect_to(
+        url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="marks-message")
+    )
 
 
 @bp.post("/oral-exams/<int:exam_id>/trainees/<int:trainee_id>/finalise")
@@ -327,11 +336,13 @@ def finalise(exam_id: int, trainee_id: int):
         result = oral_exam.finalise(exam, trainee_id, current_user)
     except oral_exam.ExamError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        say_here("result", str(error), "error")
     else:
         db.session.commit()
-        flash("Finalised: " + ("passed." if result.outcome == oral_exam.PASSED else "not passed yet."), "success")
-    return redirect_to(url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="result"))
+        say_here("result", "Finalised: " + ("passed." if result.outcome == oral_exam.PASSED else "not passed yet."))
+    return redirect_to(
+        url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="result-message")
+    )
 
 
 @bp.post("/oral-exams/<int:exam_id>/trainees/<int:trainee_id>/unlock")
@@ -349,11 +360,13 @@ def unlock(exam_id: int, trainee_id: int):
         oral_exam.unlock(result, form.reason.data, current_user)
     except oral_exam.ExamError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        say_here("result", str(error), "error")
     else:
         db.session.commit()
-        flash("Unlocked: the marks can change again. The reason is in the audit log.", "success")
-    return redirect_to(url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="result"))
+        say_here("result", "Unlocked: the marks can change again. The reason is in the audit log.")
+    return redirect_to(
+        url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="result-message")
+    )
 
 
 @bp.post("/oral-exams/<int:exam_id>/reexaminees")
@@ -373,8 +386,8 @@ def add_reexaminee(exam_id: int):
         form.email.errors.append(str(error))
         return _grid_page(exam, reexamine_form=form, status=422)
     db.session.commit()
-    flash(f"{trainee.display_name} is on this exam.", "success")
-    return redirect_to(url_for("assessment.grid", exam_id=exam.id, _anchor=f"trainee-{trainee.id}"))
+    say_here(f"trainee-{trainee.id}", f"{trainee.display_name} is on this exam.")
+    return redirect_to(url_for("assessment.grid", exam_id=exam.id, _anchor=f"trainee-{trainee.id}-message"))
 
 
 # --- a trainee's own view ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, url_for
+from flask import url_for
 from flask_login import current_user, login_required
 
 from portal.attendance import bp, feedback
@@ -13,7 +13,7 @@ from portal.authz import require, session_of
 from portal.extensions import db
 from portal.jobs import periodic
 from portal.models import Cohort, utcnow
-from portal.web import get_or_404, redirect_to, render_page
+from portal.web import get_or_404, redirect_to, render_page, say_here
 
 
 @bp.route("/sessions/<int:session_id>/feedback", methods=["GET", "POST"])
@@ -29,9 +29,9 @@ def feedback_form(session_id: int):
             session, current_user.id, int(form.usefulness.data), form.helped.data, form.suggestion.data
         )
         db.session.commit()
-        flash("Thank you: your feedback is saved, without your name." if saved else "You have already answered.",
-              "success")
-        return redirect_to(url_for("attendance.live", session_id=session.id, _anchor="feedback"))
+        thanks = "Thank you: your feedback is saved, without your name."
+        say_here("feedback", thanks if saved else "You have already answered.")
+        return redirect_to(url_for("attendance.live", session_id=session.id, _anchor="feedback-message"))
     status = 422 if form.errors else 200
     return render_page("attendance/feedback.html", None, status=status, s=session, form=form, due=due,
                        done=feedback.answered(session.id, current_user.id), now=now)

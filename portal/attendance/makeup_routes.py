@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import flash, url_for
+from flask import url_for
 from flask_login import current_user, login_required
 
 from portal.attendance import bp, makeups
@@ -11,7 +11,7 @@ from portal.attendance.forms import DecisionForm, MakeupForm
 from portal.authz import current_enrollment, require, session_of
 from portal.extensions import db
 from portal.models import MakeupRequest
-from portal.web import get_or_404, redirect_to
+from portal.web import get_or_404, redirect_to, say_here
 
 
 @bp.post("/sessions/<int:session_id>/makeup")
@@ -25,8 +25,8 @@ def request_makeup(session_id: int):
     if form.validate_on_submit():
         request_, message = makeups.ask(current_user, enrollment.cohort_id, host)
         db.session.commit()
-        flash(message, "success" if request_ is not None else "error")
-    return redirect_to(url_for("attendance.progress", _anchor="makeups"))
+        say_here("makeups", message, "success" if request_ is not None else "error")
+    return redirect_to(url_for("attendance.progress", _anchor="makeups-message"))
 
 
 @bp.post("/makeups/<int:request_id>/decide")
@@ -36,6 +36,6 @@ def decide_makeup(request_id: int):
     require("decide_makeup", request_)
     form = DecisionForm()
     if form.validate_on_submit():
-        flash(makeups.decide(request_, form.decision.data == "accept", current_user), "success")
+        say_here("makeups", makeups.decide(request_, form.decision.data == "accept", current_user))
         db.session.commit()
-    return redirect_to(url_for("attendance.roll_page", session_id=request_.host_session_id, _anchor="makeups"))
+    return redirect_to(url_for("attendance.roll_page", session_id=request_.host_session_id, _anchor="makeups-message"))

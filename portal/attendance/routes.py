@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import Response, abort, flash, request, url_for
+from flask import Response, abort, request, url_for
 from flask_login import current_user, login_required
 
 from portal.attendance import bp, feedback, makeups, roll
@@ -17,7 +17,7 @@ from portal.cohorts.pages import _pairs
 from portal.cohorts.schedule import JOIN_OPENS_BEFORE
 from portal.extensions import db
 from portal.models import AttendanceSettings, Cohort, utcnow
-from portal.web import get_or_404, redirect_to, render_page, wants_fragment
+from portal.web import get_or_404, redirect_to, render_page, say_here, wants_fragment
 
 
 def _qr_svg(url: str) -> str:
@@ -89,9 +89,10 @@ def checkin(session_id: int):
         if fragment:  # read before the commit expires the session's attributes
             box = _checkin_context(session, now, form, outcome)
         db.session.commit()
-        if outcome.ok and not fragment:
-            flash(outcome.message, "success")
-            return redirect_to(url_for("attendance.live", session_id=session.id, _anchor="checkin"))
+        if outcome.ok:
+            say_here("checkin", outcome.message)
+            if not fragment:
+                return redirect_to(url_for("attendance.live", session_id=session.id, _anchor="checkin-message"))
     status = 200 if outcome is not None and outcome.ok else 422
     if fragment:
         # htmx: only the check-in box (a few hundred bytes), not the live page's context.
@@ -131,12 +132,12 @@ def checkin_window(session_id: int):
     if form.validate_on_submit():
         if form.action.data == "open":
             roll.open_checkin(session, current_user)
-            flash("Check-in is open: show the code or the QR code.", "success")
+            say_here("checkin-control", "Check-in is open: show the code or the QR code.")
         else:
             roll.close_checkin(session, current_user)
-            flash("Check-in is closed.", "success")
+            say_here("checkin-control", "Check-in is closed.")
         db.session.commit()
-    return redirect_to(url_for("attendance.live", session_id=session.id, _anchor="checkin-control"))
+    return redirect_to(url_for("attendance.live", session_id=session.id, _anchor="checkin-control-message"))
 
 
 # --- the roll ---------------------------------------------------------------------------------------
@@ -198,12 +199,12 @@ def mark(session_id: int):
             else:
                 roll.mark(session, entry.user_id, form.status.data, minutes, form.note.data or None, current_user)
                 db.session.commit()
+                say_here(f"roll-{entry.user_id}", f"{entry.name}: {form.status.data.replace('_', ' ')}.")
                 if wants_fragment():
                     entry = next(e for e in roll.roll(session) if e.user_id == entry.user_id)
                     return render_page("attendance/_roll_entry.html", e=entry, s=session, form=None, done=True)
-                flash(f"{entry.name}: {form.status.data.replace('_', ' ')}.", "success")
                 return redirect_to(
-                    url_for("attendance.roll_page", session_id=session.id, _anchor=f"roll-{entry.user_id}")
+                    url_for("attendance.roll_page", session_id=session.id, _anchor=f"roll-{entry.user_id}-message")
                 )
     if entry is not None and wants_fragment():
         return render_page("attendance/_roll_entry.html", status=422, e=entry, s=session, form=form, done=False)
@@ -220,10 +221,10 @@ def mark_all(session_id: int):
     if form.validate_on_submit():
         count = roll.mark_everyone_present(session, current_user)
         db.session.commit()
-        flash(f"{count} {'person' if count == 1 else 'people'} marked present.", "success")
+        say_here("roll", f"{count} {'person' if count == 1 else 'people'} marked present.")
     if wants_fragment():
         return render_page("attendance/roll.html", "roll", **_roll_context(session))
-    return redirect_to(url_for("attendance.roll_page", session_id=session.id, _anchor="roll"))
+    return redirect_to(url_for("attendance.roll_page", session_id=session.id, _anchor="roll-message"))
 
 
 @bp.get("/cohorts/<int:cohort_id>/attendance.csv")
@@ -288,6 +289,6 @@ def settings():
         audit.record(current_user, "attendance.settings", row, before=before,
                      after={"min_minutes": row.min_minutes, "counted": form.counted.data})
         db.session.commit()
-        flash("Saved: what counts as a covered week.", "success")
-        return redirect_to(url_for("attendance.settings", _anchor="settings"))
+        say_here("settings", "Saved: what counts as a covered week.")
+        return redirect_to(url_for("attendance.settings", _anchor="settings-message"))
     return render_page("attendance/settings.html", None, status=422 if form.errors else 200, form=form)

@@ -25,8 +25,8 @@ from portal.models import Board, User
 from portal.web import redirect_to, render_page
 
 
-def _back(post_or_thread_id: int, anchor: str):
-    return redirect_to(url_for("boards.thread", thread_id=post_or_thread_id, _anchor=anchor))
+def _back(thread_id: int, place: str):
+    return redirect_to(url_for("boards.thread", thread_id=thread_id, _anchor=f"{place}-message"))
 
 
 @bp.post("/posts/<int:post_id>/hide")
@@ -40,7 +40,7 @@ def hide_post(post_id: int):
         pages.notice(f"post-{post.id}", "The post is hidden. Its author sees it marked hidden, with your reason.")
     else:
         pages.notice(f"post-{post.id}", "Not hidden: " + " ".join(form.reason.errors or ["try again."]), "error")
-    return _back(post.thread_id, f"post-{post.id}")
+    return redirect_to(pages.post_url(current_user, post))
 
 
 @bp.post("/posts/<int:post_id>/moderate")
@@ -61,10 +61,12 @@ def moderate_post(post_id: int):
         posting.dismiss(post, current_user)
         message = "The reports and flags on this post are dismissed."
     db.session.commit()
-    pages.notice(f"post-{post.id}", message)
     if request.form.get("from") == "queue":
-        return redirect_to(url_for("boards.moderation", _anchor="queue"))
-    return _back(post.thread_id, f"post-{post.id}")
+        # The post may leave the queue: the answer is at the top of the queue.
+        pages.notice("queue", message)
+        return redirect_to(url_for("boards.moderation", _anchor="queue-message"))
+    pages.notice(f"post-{post.id}", message)
+    return redirect_to(pages.post_url(current_user, post))
 
 
 @bp.post("/threads/<int:thread_id>/moderate")
@@ -115,18 +117,21 @@ def suspend(board_id: int):
     form = SuspendForm()
     user_id = inputs.optional_record_id(form.user_id.data)
     person = db.session.get(User, user_id) if user_id else None
-    back = next_or(url_for("boards.board", board_id=board.id))
+    back = next_or(url_for("boards.board", board_id=board.id, _anchor="suspend-message"))
+    # The answer next to the post whose form was used (its `next` ends at that post's message).
+    post_id = inputs.optional_record_id(request.form.get("post_id"))
+    place = f"post-{post_id}" if post_id else "suspend"
     # Only someone who reads this board can be kept off it, and never one of its moderators.
     if person is None or not can(person, "read_board", board) or can(person, "moderate_board", board):
-        pages.notice("suspend", "Choose someone who takes part in this board.", "error")
+        pages.notice(place, "Choose someone who takes part in this board.", "error")
         return redirect_to(back)
     if not form.validate_on_submit():
-        pages.notice("suspend", "Not suspended: " + " ".join(form.reason.errors or ["try again."]), "error")
+        pages.notice(place, "Not suspended: " + " ".join(form.reason.errors or ["try again."]), "error")
         return redirect_to(back)
     days = int(form.days.data)
     posting.suspend(board, person, days, form.reason.data.strip(), current_user)
     db.session.commit()
-    pages.notice("suspend", f"{person.display_name} is kept off {board.title} for {days} day{'s' if days > 1 else ''}.")
+    pages.notice(place, f"{person.display_name} is kept off {board.title} for {days} day{'s' if days > 1 else ''}.")
     return redirect_to(back)
 
 
@@ -134,7 +139,7 @@ def suspend(board_id: int):
 @login_required
 def moderation():
     require("moderation_queue")
-    return render_page("boards/moderation.html", None, items=pages.queue(current_user), notice=pages.take_notice())
+    return render_page("boards/moderation.html", None, items=pages.queue(current_user))
 
 
 @bp.route("/boards/guidelines", methods=["GET", "POST"])
@@ -170,11 +175,10 @@ def settings():
             posting.set_text(key, form[key].data.strip(), current_user)
         db.session.commit()
         pages.notice("texts", "The texts are saved.")
-        return redirect_to(url_for("boards.settings", _anchor="texts"))
+        return redirect_to(url_for("boards.settings", _anchor="texts-message"))
     return render_page(
         "boards/settings.html",
         None,
         status=422 if form.is_submitted() else 200,
         form=form,
-        notice=pages.take_notice(),
     )

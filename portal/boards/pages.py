@@ -6,13 +6,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from flask import session
+from flask import url_for
 from sqlalchemy import or_
 
 from portal.authz import moderated_boards, shown_posts_clause
 from portal.boards.posting import PAGE_SIZE
 from portal.extensions import db
 from portal.models import Board, BoardTopic, Post, PostReport, PostRevision, Thread, User
+from portal.web import say_here
 
 PINNED_MAX = 20
 
@@ -201,13 +202,25 @@ def thread_version(thread_id: int) -> int | None:
 # --- a message next to the control that was used (kept over the 303 of a plain request) ---------
 
 
-def notice(anchor: str, message: str, kind: str = "success") -> None:
-    session["board_notice"] = [anchor, message, kind]
+def notice(place: str, message: str, kind: str = "success") -> None:
+    """The answer to a board action, next to its control (`place_message(place)` in the
+    template; redirect to #<place>-message): see web.say_here."""
+    say_here(place, message, kind)
 
 
-def take_notice() -> tuple[str, str, str] | None:
-    value = session.pop("board_notice", None)
-    return tuple(value) if isinstance(value, list) and len(value) == 3 else None
+def post_url(user, post: Post, **args) -> str:
+    """The thread page that shows this post, at its message (#post-<id>-message): a post
+    past the first page of its thread is on the page that starts with it, so the anchor
+    exists on the page the redirect lands on."""
+    board = db.session.get(Board, post.board_id)
+    before, previous = db.session.execute(
+        db.select(db.func.count(Post.id), db.func.max(Post.id)).where(
+            Post.thread_id == post.thread_id, Post.id < post.id, shown_posts_clause(user, board)
+        )
+    ).one()
+    if before >= PAGE_SIZE:
+        args["after"] = previous
+    return url_for("boards.thread", thread_id=post.thread_id, **args, _anchor=f"post-{post.id}-message")
 
 
 def move_choices(user, thread: Thread) -> list:

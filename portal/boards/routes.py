@@ -104,8 +104,11 @@ def new_thread(board_id: int):
             db.session.commit()
             thread_id = posted.post.thread_id
             pages.notice(f"post-{posted.post.id}", _posted_message(posted.post), "success")
-            args = {"crisis": posted.post.id} if posted.crisis else {}
-            return redirect_to(url_for("boards.thread", thread_id=thread_id, **args, _anchor=f"post-{posted.post.id}"))
+            if posted.crisis:  # the resources come first, at the top of the thread
+                return redirect_to(
+                    url_for("boards.thread", thread_id=thread_id, crisis=posted.post.id, _anchor="crisis")
+                )
+            return redirect_to(pages.post_url(current_user, posted.post))
     if form.is_submitted():
         status = 422
     return render_page(
@@ -139,7 +142,6 @@ def _thread_context(thread: Thread, after: int | None, reply_form=None, reply_me
         "reply_form": reply_form or ReplyForm(formdata=None),
         "reply_message": reply_message,
         "crisis": crisis,
-        "notice": pages.take_notice(),
         "move_choices": pages.move_choices(current_user, thread) if moderator else [],
         "topic": db.session.get(BoardTopic, thread.topic_id) if thread.topic_id else None,
         "topic_choices": (
@@ -220,6 +222,7 @@ def reply(thread_id: int):
         if not form.body.errors:
             message = _posted_message(posted.post)
             if wants_fragment():
+                pages.notice("reply", message)
                 context = _thread_context(
                     thread, seen, reply_message=message, crisis_post=posted.post if posted.crisis else None
                 )
@@ -231,12 +234,14 @@ def reply(thread_id: int):
                 response = make_response(html)
                 response.vary.add("HX-Request")
                 return response
-            pages.notice("reply", message)
-            args = {"crisis": posted.post.id} if posted.crisis else {}
-            return redirect(
-                url_for("boards.thread", thread_id=thread.id, after=seen, **args, _anchor=f"post-{posted.post.id}"),
-                code=303,
-            )
+            pages.notice(f"post-{posted.post.id}", message)
+            if posted.crisis:  # the resources come first, at the top of the thread
+                target = url_for(
+                    "boards.thread", thread_id=thread.id, after=seen, crisis=posted.post.id, _anchor="crisis"
+                )
+            else:
+                target = pages.post_url(current_user, posted.post)
+            return redirect(target, code=303)
     context = _thread_context(thread, seen, reply_form=form)
     return render_page("boards/thread.html", "reply", status=422, **context)
 
@@ -250,8 +255,9 @@ def edit_post(post_id: int):
         crisis = posting.edit(post, form.body.data)
         db.session.commit()
         pages.notice(f"post-{post.id}", "Your post is saved." + (" It waits for approval." if post.pending else ""))
-        args = {"crisis": post.id} if crisis else {}
-        return redirect_to(url_for("boards.thread", thread_id=post.thread_id, **args, _anchor=f"post-{post.id}"))
+        if crisis:  # the resources come first, at the top of the thread
+            return redirect_to(url_for("boards.thread", thread_id=post.thread_id, crisis=post.id, _anchor="crisis"))
+        return redirect_to(pages.post_url(current_user, post))
     status = 422 if form.is_submitted() else 200
     return render_page("boards/edit_post.html", None, status=status, post=post, form=form)
 
@@ -263,7 +269,7 @@ def remove_post(post_id: int):
     posting.remove(post)
     db.session.commit()
     pages.notice(f"post-{post.id}", "Your post is removed. A note stays in its place.")
-    return redirect_to(url_for("boards.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
+    return redirect_to(pages.post_url(current_user, post))
 
 
 @bp.post("/posts/<int:post_id>/report")
@@ -279,4 +285,4 @@ def report_post(post_id: int):
         pages.notice(f"post-{post.id}", "Thank you. The moderators will look at this post.")
     else:
         pages.notice(f"post-{post.id}", "You have already reported this post; the moderators have it.")
-    return redirect_to(url_for("boards.thread", thread_id=post.thread_id, _anchor=f"post-{post.id}"))
+    return redirect_to(pages.post_url(current_user, post))

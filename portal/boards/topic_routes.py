@@ -23,8 +23,8 @@ def _topic_for(topic_id: int) -> BoardTopic:
     return topic
 
 
-def _to_list(board_id: int, anchor: str = "topics"):
-    return redirect_to(url_for("boards.topics_page", board_id=board_id, _anchor=anchor))
+def _to_list(board_id: int, place: str):
+    return redirect_to(url_for("boards.topics_page", board_id=board_id, _anchor=f"{place}-message"))
 
 
 @bp.route("/boards/<int:board_id>/topics", methods=["GET", "POST"])
@@ -53,7 +53,6 @@ def topics_page(board_id: int):
         form=form,
         topics=topics.topics_of(board),
         counts=topics.counts(board),
-        notice=pages.take_notice(),
     )
 
 
@@ -109,4 +108,4 @@ def file_thread(thread_id: int):
         topics.file_under(thread, topic, current_user)
         db.session.commit()
         pages.notice("moderate", f"The thread is filed under {topic.name if topic else 'no topic'}.")
-    return redirect_to(url_for("boards.thread", thread_id=thread.id, _anchor="moderate"))
+    return redirect_to(url_for("boards.thread", thread_id=thread.id, _anchor="moderate-message"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, flash, request, url_for
+from flask import Response, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_
 
@@ -16,7 +16,7 @@ from portal.exams.draw import COMPETENCIES, WEEKS
 from portal.exams.forms import BankFilterForm, ImportForm, ItemForm
 from portal.extensions import db
 from portal.models import Item, ItemVersion
-from portal.web import get_or_404, page_number, redirect_to, render_page
+from portal.web import get_or_404, page_number, redirect_to, render_page, say_here
 
 PER_PAGE = 50
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -119,8 +119,8 @@ def item_new():
         item = bank.save(_draft_from_form(form, None), current_user.id)
         audit.record(current_user, "exam_item.created", item, title=item.title)
         db.session.commit()
-        flash(f"Item “{item.title}” saved.", "success")
-        return redirect_to(url_for("exams.item_edit", bank_item_id=item.id) + "#item-form")
+        say_here("item-form", f"Item “{item.title}” saved.")
+        return redirect_to(url_for("exams.item_edit", bank_item_id=item.id, _anchor="item-form-message"))
     return render_page(
         "exams/item.html",
         "item_form",
@@ -157,12 +157,12 @@ def item_edit(bank_item_id: int):
         bank.save(draft, current_user.id)
         audit.record(current_user, "exam_item.changed", item, title=item.title)
         db.session.commit()
-        flash(
+        say_here(
+            "item-form",
             "Item saved."
             + (" Attempts that showed the earlier version keep it." if item.current_version_id != version.id else ""),
-            "success",
         )
-        return redirect_to(url_for("exams.item_edit", bank_item_id=item.id) + "#item-form")
+        return redirect_to(url_for("exams.item_edit", bank_item_id=item.id, _anchor="item-form-message"))
     versions = list(
         db.session.execute(
             db.select(ItemVersion.number, ItemVersion.created_at)
@@ -267,13 +267,13 @@ def bank_import():
                         kind=form.kind.data,
                     )
                     db.session.commit()
-                    flash(
+                    say_here(
+                        "bank-results",
                         f"Imported: {sum(d.action == 'new' for d in drafts)} new, "
                         f"{sum(d.action == 'update' for d in drafts)} updated, "
                         f"{sum(d.action == 'unchanged' for d in drafts)} unchanged.",
-                        "success",
                     )
-                    return redirect_to(url_for("exams.bank_index") + "#bank-results")
+                    return redirect_to(url_for("exams.bank_index", _anchor="bank-results-message"))
                 preview = {
                     "drafts": drafts,
                     "unplaced": unplaced,

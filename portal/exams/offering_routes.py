@@ -8,7 +8,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from flask import Response, flash, request, url_for
+from flask import Response, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -29,7 +29,7 @@ from portal.models import (
     Offering,
     User,
 )
-from portal.web import get_or_404, redirect_to, render_page
+from portal.web import get_or_404, redirect_to, render_page, say_here
 
 
 def _utc(value: datetime) -> datetime:
@@ -69,8 +69,8 @@ def open_test(cohort_id: int):
             db.session.flush()
             audit.record(current_user, "exam.opened", offering, cohort_id=cohort.id)
             db.session.commit()
-            flash("The test is open for this cohort in that window.", "success")
-            return redirect_to(url_for("exams.offering", offering_id=offering.id))
+            say_here("offering", "The test is open for this cohort in that window.")
+            return redirect_to(url_for("exams.offering", offering_id=offering.id, _anchor="offering-message"))
     elif request.method == "GET":
         shortfall = service.bank_shortfall(DEFAULT_BLUEPRINT, [])
     offerings = list(
@@ -163,8 +163,8 @@ def grant_attempt(offering_id: int):
     db.session.flush()
     audit.record(current_user, "exam.extra_attempt", grant, offering_id=offering.id, trainee_id=form.grant_person.data)
     db.session.commit()
-    flash("One extra attempt granted.", "success")
-    return redirect_to(url_for("exams.offering", offering_id=offering.id) + "#people")
+    say_here("people", "One extra attempt granted.")
+    return redirect_to(url_for("exams.offering", offering_id=offering.id, _anchor="people-message"))
 
 
 @bp.post("/exams/offerings/<int:offering_id>/extra-time")
@@ -200,8 +200,8 @@ def extra_time(offering_id: int):
         minutes=form.minutes.data,
     )
     db.session.commit()
-    flash(f"{form.minutes.data} extra minutes set (from their next attempt).", "success")
-    return redirect_to(url_for("exams.offering", offering_id=offering.id) + "#accommodations")
+    say_here("accommodations", f"{form.minutes.data} extra minutes set (from their next attempt).")
+    return redirect_to(url_for("exams.offering", offering_id=offering.id, _anchor="accommodations-message"))
 
 
 def _analysis_response(offering: Offering | None):

@@ -8,7 +8,7 @@ pages of an open attempt are `Cache-Control: no-store` and kept out of htmx's hi
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -21,7 +21,7 @@ from portal.exams.forms import AnswersForm, StartForm, SubmitForm
 from portal.extensions import db
 from portal.inputs import record_id
 from portal.models import Attempt, AttemptItem, ItemVersion, Offering, utcnow
-from portal.web import get_or_404, redirect_to, render_page
+from portal.web import get_or_404, redirect_to, render_page, say_here
 
 PER_PAGE_ONE = 1
 
@@ -84,8 +84,8 @@ def start(offering_id: int):
     try:
         attempt = service.start(current_user.id, offering)
     except service.Refused as refused:
-        flash(str(refused), "error")
-        return redirect_to(url_for("exams.index") + "#tests")
+        say_here(f"offering-{offering.id}", str(refused), "error")
+        return redirect_to(url_for("exams.index", _anchor=f"offering-{offering.id}-message"))
     return redirect_to(url_for("exams.attempt", attempt_id=attempt.id))
 
 
@@ -148,7 +148,7 @@ def attempt(attempt_id: int):
     attempt = _attempt(attempt_id)
     now = utcnow()
     if attempt.is_open and service.close_if_due(attempt, now):
-        flash("Time is up: your test was submitted with the answers you had saved.", "info")
+        say_here("result", "Time is up: your test was submitted with the answers you had saved.", "info")
     if not attempt.is_open:
         return _no_store(_result(attempt, now))
     if attempt.user_id != current_user.id:  # a facilitator looking at an attempt in progress
@@ -224,18 +224,20 @@ def save_answers(attempt_id: int):
         progress = {"answered": saved.answered, "flagged": saved.flagged, "total": saved.total} if saved else None
         return _no_store(render_page("exams/_saved.html", None, status=status, message=message, progress=progress))
     if status != 200:
-        flash(message, "error")
-        return redirect_to(url_for("exams.attempt", attempt_id=attempt.id))
-    flash(message, "info")
+        # Refused only once the attempt is over: the attempt's page is then its result.
+        say_here("result", message, "error")
+        return redirect_to(url_for("exams.attempt", attempt_id=attempt.id, _anchor="result-message"))
+    say_here("saved" if view == "all" else "question", message, "info")
     go = request.form.get("go")
     if view == "one" and go in ("next", "previous"):
         number = number + 1 if go == "next" else number - 1
         number = min(max(1, number), attempt.item_count)
     if go == "summary":
-        return redirect_to(url_for("exams.summary", attempt_id=attempt.id))
-    anchor = "#saved" if view == "all" else "#question"
+        say_here("summary", message, "info")
+        return redirect_to(url_for("exams.summary", attempt_id=attempt.id, _anchor="summary-message"))
+    anchor = "saved-message" if view == "all" else "question-message"
     args = {"view": "one", "q": number} if view == "one" else {}
-    return redirect_to(url_for("exams.attempt", attempt_id=attempt.id, **args) + anchor)
+    return redirect_to(url_for("exams.attempt", attempt_id=attempt.id, **args, _anchor=anchor))
 
 
 @bp.get("/exams/attempts/<int:attempt_id>/summary")
@@ -244,9 +246,9 @@ def summary(attempt_id: int):
     attempt = _attempt(attempt_id, "answer_attempt")
     now = utcnow()
     if attempt.is_open and service.close_if_due(attempt, now):
-        flash("Time is up: your test was submitted with the answers you had saved.", "info")
+        say_here("result", "Time is up: your test was submitted with the answers you had saved.", "info")
     if not attempt.is_open:
-        return redirect_to(url_for("exams.attempt", attempt_id=attempt.id))
+        return redirect_to(url_for("exams.attempt", attempt_id=attempt.id, _anchor="result-message"))
     rows = db.session.execute(
         db.select(AttemptItem.position, AttemptItem.chosen, AttemptItem.flagged)
         .where(AttemptItem.attempt_id == attempt.id)

@@ -57,7 +57,8 @@ def test_trainee_takes_the_test_offline_for_one_answer(page, app, make_user, mak
     assert saved_answers(app) == 4
 
     page.get_by_role("button", name="Save and review before submitting").click()
-    page.wait_for_url("**/summary")
+    page.wait_for_url("**/summary#summary-message")
+    assert "Saved at" in page.locator("#summary-message").inner_text()
     assert "Not answered (36)" in page.content()
     assert axe_violations(page) == []
     page.get_by_role("button", name="Submit your answers").click()

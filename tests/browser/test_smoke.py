@@ -6,6 +6,7 @@ import pytest
 
 from portal.models import Role
 from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.test_cohortsux import in_view
 from tests.conftest import DEFAULT_PASSWORD
 
 
@@ -20,8 +21,12 @@ def test_facilitator_signs_in_and_an_htmx_save_swaps_without_reload(page, make_u
     page.wait_for_url("**/account")
     page.get_by_label("Pronouns (optional)").fill("she/her")
     page.get_by_role("button", name="Save my details").click()
-    page.get_by_text("Saved.", exact=True).wait_for()
-    assert page.locator("#messages").inner_text().strip() == "Your details are saved."
+    page.get_by_text("Your details are saved.", exact=True).wait_for()
+    # The answer is next to the button (not in the message area at the top), in view, with focus.
+    assert page.locator("#profile-message").inner_text().strip() == "Your details are saved."
+    assert page.locator("#messages").inner_text().strip() == ""
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'profile-message'")
+    assert in_view(page, "#profile-message")
     # htmx swapped the form in place: the same document, never a full reload.
     assert page.evaluate("() => window.__sameDocument") == "yes"
     assert page.get_by_label("Pronouns (optional)").input_value() == "she/her"
@@ -49,8 +54,9 @@ def test_sign_in_and_save_work_without_javascript(no_js_page, make_user):
     page.goto("/account")
     page.get_by_label("Pronouns (optional)").fill("they/them")
     page.get_by_role("button", name="Save my details").click()
-    page.wait_for_url("**/account")
-    assert "Your details are saved." in page.locator("#messages").inner_text()
+    page.wait_for_url("**/account#profile-message")
+    assert "Your details are saved." in page.locator("#profile-message").inner_text()
+    assert in_view(page, "#profile-message")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
 
