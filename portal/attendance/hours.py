@@ -67,19 +67,25 @@ class Summary:
         return len(self.covered_weeks) == len(WEEKS)
 
 
+_NOT_MARKED = {w: Week(w, 0, None, False, False) for w in WEEKS}  # immutable, shared
+
+
 def summarise(records: list[Record], rule: Rule = Rule()) -> Summary:
     """The best record of each week counts: covered first, then more minutes. Minutes count
     only for statuses the rule counts (excused and absent add nothing)."""
+    by_week: dict[int, list[Record]] = {}
+    for r in records:
+        by_week.setdefault(r.week, []).append(r)
     weeks = {}
     for w in WEEKS:
         best = None
-        for r in (r for r in records if r.week == w):
+        for r in by_week.get(w, ()):
             counted = r.status in rule.counted
             key = (counted and r.minutes >= rule.min_minutes, r.minutes if counted else -1)
             if best is None or key > best[0]:
                 best = (key, r)
         if best is None:
-            weeks[w] = Week(w, 0, None, False, False)
+            weeks[w] = _NOT_MARKED[w]
         else:
             (covered, _), r = best
             minutes = r.minutes if r.status in rule.counted else 0
