@@ -120,7 +120,12 @@ def sign_in(base, email) -> Browser:
     assert status == 303, f"sign-in as {email} failed: {status}"
     # The page the sign-in leads to settles the cookie (it gains the CSRF secret), as in a
     # browser: measuring with the cookie of the 303 would re-sign it on every request.
-    browser.get(headers["Location"])
+    location = headers["Location"]
+    for _ in range(5):  # "/" sends each person on to their dashboard
+        status, headers, _ = browser.get(location)
+        if status not in (301, 302, 303) or not headers.get("Location"):
+            break
+        location = headers["Location"]
     return browser
 
 
