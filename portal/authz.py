@@ -726,32 +726,48 @@ def _member_of(u, conversation) -> bool:
     return cache[key]
 
 
-def _listed(user_id: int) -> bool:
-    from portal.models import DirectoryEntry
+CONNECTING_ROLES = (Role.ADMIN, Role.TRAINEE, Role.FACILITATOR)
 
+
+def _connects(u) -> bool:
+    return any(_is(u, role) for role in CONNECTING_ROLES)
+
+
+def message_candidates(u):
+    """Whom this person may start a direct message with (one rule for one person and for the
+    list of a new conversation): someone else, listed in the directory, on an active account
+    that could use messages. Blocks are the messages core's business (portal.messages.core):
+    a person one blocked is left out of one's list there, and being blocked is never shown."""
+    from portal.models import DirectoryEntry, UserRole
+
+    listed = db.select(DirectoryEntry.id).where(DirectoryEntry.user_id == User.id, DirectoryEntry.listed.is_(True))
+    connects = db.select(UserRole.id).where(
+        UserRole.user_id == User.id, UserRole.role.in_([r.value for r in CONNECTING_ROLES])
+    )
+    return db.select(User).where(
+        User.id != u.id,
+        User.activated_at.is_not(None),
+        User.deactivated_at.is_(None),
+        listed.exists(),
+        connects.exists(),
+    )
+
+
+def _message_person(u, person) -> bool:
+    """Start a direct message with this person: message_candidates' rule, for one."""
     return (
-        db.session.execute(
-            db.select(DirectoryEntry.id).where(DirectoryEntry.user_id == user_id, DirectoryEntry.listed.is_(True))
-        ).first()
+        _connects(u)
+        and person is not None
+        and db.session.execute(message_candidates(u).with_only_columns(User.id).where(User.id == person.id)).first()
         is not None
     )
 
 
-def _connects(u) -> bool:
-    return is_admin(u) or _is(u, Role.FACILITATOR) or _is(u, Role.TRAINEE)
+def _has_report(message) -> bool:
+    from portal.models import MessageReport
 
-
-def _message_person(u, person) -> bool:
-    """Start a direct message: to someone else who is listed in the directory, on an active
-    account that could use it."""
-    return (
-        _connects(u)
-        and person is not None
-        and person.id != u.id
-        and person.deactivated_at is None
-        and _connects(person)
-        and _listed(person.id)
-    )
+    reports = db.select(MessageReport.id).where(MessageReport.message_id == message.id)
+    return db.session.execute(reports).first() is not None
 
 
 RULES.update(
@@ -769,5 +785,7 @@ RULES.update(
         "write_conversation": lambda u, c: _connects(u) and _member_of(u, c),
         "report_message": lambda u, m: m.author_id != u.id and _connects(u) and _member_of(u, m.conversation),
         "review_message_reports": lambda u, o: is_admin(u),
+        # Admins act on a message only once someone reported it (they never read the others).
+        "handle_message_report": lambda u, m: is_admin(u) and _has_report(m),
     }
 )

@@ -106,7 +106,7 @@ def still_visible(user: User, n: Notification, blocked: set[int] | None = None) 
         return (
             conversation is not None
             and can(user, "read_conversation", conversation)
-            and (message is None or message.author_id not in blocked)
+            and (message is None or (message.author_id not in blocked and message.hidden_at is None))
         )
     return True
 
