@@ -75,7 +75,7 @@ def _inbox_page(form: GroupForm, status: int = 200):
     rows = core.inbox(current_user)
     chosen = [i for i in (form.to.data or []) if isinstance(i, int)]
     people = core.pickable(
-        message_candidates(current_user), current_user, (form.find.data or "").strip(), chosen, PICK_LIMIT
+        message_candidates(current_user), current_user, (form.find.data or "").strip()[:80], chosen, PICK_LIMIT
     )
     form.to.choices = [(p.id, p.display_name) for p in people]
     return render_page(
@@ -104,7 +104,6 @@ def start():
     require("use_messages")
     form = GroupForm()
     if request.form.get("step") == "find":  # nothing sent, so nothing to refuse (CSRF checked app-wide)
-        form.find.data = (form.find.data or "")[:80]
         return _inbox_page(form)
     valid = form.validate_on_submit()
     people: list[User] = []
