@@ -243,17 +243,6 @@ def pickable(scope, user: User, name: str = "", chosen: list[int] = (), limit: i
     return picked + rest
 
 
-def names(conversation_id: int, viewer_id: int) -> list[str]:
-    return list(
-        db.session.execute(
-            db.select(User.display_name)
-            .join(ConversationMember, ConversationMember.user_id == User.id)
-            .where(ConversationMember.conversation_id == conversation_id, User.id != viewer_id)
-            .order_by(User.display_name)
-        ).scalars()
-    )
-
-
 def others(conversation_id: int, viewer_id: int) -> list[User]:
     return list(
         db.session.execute(
