@@ -218,6 +218,7 @@ def test_blocking_inside_a_group(app, w):
     assert third.post(f"/messages/{theirs}/send", data={"body": "Answering"}).status_code == 303
     assert len(notes(app, a, "message")) == told
     assert "From them" not in text_of(blocker.get("/messages"))
+    assert blocker.get(f"/messages/{theirs}").status_code == 404
     blocker.get(f"/messages/{mixed}")
     assert unread_messages(blocker.get("/notifications")) == 0
 

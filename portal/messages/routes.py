@@ -62,8 +62,10 @@ class ReportForm(PortalForm):
 
 def _conversation(conversation_id: int, action: str = "read_conversation") -> Conversation:
     conversation = get_or_404(Conversation, conversation_id)
-    if not can(current_user, "read_conversation", conversation):
-        abort(404)  # a conversation one is not in does not exist for them (admins included)
+    if not can(current_user, "read_conversation", conversation) or core.hidden_from(conversation, current_user.id):
+        # A conversation one is not in does not exist for them (admins included); nor does one
+        # started by someone they had blocked.
+        abort(404)
     require(action, conversation)
     return conversation
 
