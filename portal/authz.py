@@ -775,7 +775,8 @@ def _shown_notifications_clause(uid, admin: bool, community: bool, connects: boo
     (the rule of notifications.core.still_visible, to count them in one statement): a post
     that is not removed on a board the person reads, shown to them in a thread shown to them
     (a moderation notice: only the board); a board they read; a conversation of theirs with a
-    message by someone they have not blocked; anything else."""
+    message by someone they have not blocked, not removed by the programme team; anything
+    else."""
     from sqlalchemy import and_, exists, false, true
 
     from portal.models import Block, ConversationMember, DirectMessage, Notification
@@ -808,12 +809,13 @@ def _shown_notifications_clause(uid, admin: bool, community: bool, connects: boo
             ConversationMember.conversation_id == n.conversation_id, ConversationMember.user_id == uid
         )
     )
-    blocked_author = exists(
-        db.select(DirectMessage.id)
-        .join(Block, (Block.blocked_id == DirectMessage.author_id) & (Block.blocker_id == uid))
-        .where(DirectMessage.id == n.message_id)
+    blocked = db.select(Block.id).where(Block.blocked_id == DirectMessage.author_id, Block.blocker_id == uid)
+    message_gone = exists(  # by someone they blocked, or removed by the programme team
+        db.select(DirectMessage.id).where(
+            DirectMessage.id == n.message_id, or_(DirectMessage.hidden_at.is_not(None), blocked.exists())
+        )
     )
-    conversation_readable = and_(true() if connects else false(), member, ~blocked_author)
+    conversation_readable = and_(true() if connects else false(), member, ~message_gone)
     return or_(
         and_(n.post_id.is_not(None), post_readable),
         and_(n.post_id.is_(None), n.board_id.is_not(None), n.board_id.in_(boards)),
@@ -822,32 +824,68 @@ def _shown_notifications_clause(uid, admin: bool, community: bool, connects: boo
     )
 
 
-def _listed(user_id: int) -> bool:
-    from portal.models import DirectoryEntry
+CONNECTING_ROLES = (Role.ADMIN, Role.TRAINEE, Role.FACILITATOR)
 
-    return (
+
+def know_memberships(u, conversation_ids) -> None:
+    """Answer _member_of for these conversations with one query (a page that checks many:
+    the notifications' list and count)."""
+    from portal.models import ConversationMember
+
+    cache = g.setdefault("_dm_member", {})
+    wanted = {i for i in conversation_ids if (u.id, i) not in cache}
+    if not wanted:
+        return
+    mine = set(
         db.session.execute(
-            db.select(DirectoryEntry.id).where(DirectoryEntry.user_id == user_id, DirectoryEntry.listed.is_(True))
-        ).first()
+            db.select(ConversationMember.conversation_id).where(
+                ConversationMember.user_id == u.id, ConversationMember.conversation_id.in_(wanted)
+            )
+        ).scalars()
+    )
+    for conversation_id in wanted:
+        cache[(u.id, conversation_id)] = conversation_id in mine
+
+
+def _connects(u) -> bool:
+    return any(_is(u, role) for role in CONNECTING_ROLES)
+
+
+def message_candidates(u):
+    """Whom this person may start a direct message with (one rule for one person and for the
+    list of a new conversation): someone else, listed in the directory, on an active account
+    that could use messages. Blocks are the messages core's business (portal.messages.core):
+    a person one blocked is left out of one's list there, and being blocked is never shown."""
+    from portal.models import DirectoryEntry, UserRole
+
+    listed = db.select(DirectoryEntry.id).where(DirectoryEntry.user_id == User.id, DirectoryEntry.listed.is_(True))
+    connects = db.select(UserRole.id).where(
+        UserRole.user_id == User.id, UserRole.role.in_([r.value for r in CONNECTING_ROLES])
+    )
+    return db.select(User).where(
+        User.id != u.id,
+        User.activated_at.is_not(None),
+        User.deactivated_at.is_(None),
+        listed.exists(),
+        connects.exists(),
+    )
+
+
+def _message_person(u, person) -> bool:
+    """Start a direct message with this person: message_candidates' rule, for one."""
+    return (
+        _connects(u)
+        and person is not None
+        and db.session.execute(message_candidates(u).with_only_columns(User.id).where(User.id == person.id)).first()
         is not None
     )
 
 
-def _connects(u) -> bool:
-    return is_admin(u) or _is(u, Role.FACILITATOR) or _is(u, Role.TRAINEE)
+def _has_report(message) -> bool:
+    from portal.models import MessageReport
 
-
-def _message_person(u, person) -> bool:
-    """Start a direct message: to someone else who is listed in the directory, on an active
-    account that could use it."""
-    return (
-        _connects(u)
-        and person is not None
-        and person.id != u.id
-        and person.deactivated_at is None
-        and _connects(person)
-        and _listed(person.id)
-    )
+    reports = db.select(MessageReport.id).where(MessageReport.message_id == message.id)
+    return db.session.execute(reports).first() is not None
 
 
 RULES.update(
@@ -865,5 +903,7 @@ RULES.update(
         "write_conversation": lambda u, c: _connects(u) and _member_of(u, c),
         "report_message": lambda u, m: m.author_id != u.id and _connects(u) and _member_of(u, m.conversation),
         "review_message_reports": lambda u, o: is_admin(u),
+        # Admins act on a message only once someone reported it (they never read the others).
+        "handle_message_report": lambda u, m: is_admin(u) and _has_report(m),
     }
 )

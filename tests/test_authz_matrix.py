@@ -1501,6 +1501,20 @@ def _notify_rows() -> dict[tuple[str, str], Row]:
         ids = all_of(w, db.select(DirectMessage.id).where(DirectMessage.conversation_id == w.notify_other_conversation_id))
         return "wrote into another conversation" if len(ids) != 1 else None
 
+    def no_conversation_named(subject):
+        def check(w, act):
+            if one(w, db.select(Conversation.id).where(Conversation.subject == subject).limit(1)) is not None:
+                return f"started “{subject}”"
+            return None
+
+        return check
+
+    def reports_unchanged(w, act):
+        for table in ("dm_reports", "dm_messages", "audit_events"):
+            if act.before[table] != act.after[table]:
+                return f"changed {table} for a message nobody reported"
+        return None
+
     def no_block(w, act):
         return "blocked someone outside the conversation" if act.before["dm_blocks"] != act.after["dm_blocks"] else None
 
@@ -1584,6 +1598,52 @@ def _notify_rows() -> dict[tuple[str, str], Row]:
                 is not None
             ),
         ),
+        # A conversation with a few people: only people listed in the directory, at most four
+        # besides oneself; the body names people (never a conversation), so the probes send
+        # someone not listed and too many people, and nothing may start.
+        ("messages.start", "POST"): Row(
+            CONNECT,
+            body=lambda w: {
+                "to": [str(w.peers_in[0].id), str(w.peers_out[0].id)],
+                "subject": "Matrix group",
+                "body": "Hello, all of you.",
+                "step": "start",
+            },
+            effect=lambda w, act: (
+                sorted(
+                    all_of(
+                        w,
+                        db.select(ConversationMember.user_id)
+                        .join(Conversation, Conversation.id == ConversationMember.conversation_id)
+                        .where(Conversation.subject == "Matrix group"),
+                    )
+                )
+                == sorted([act.user_id, w.peers_in[0].id, w.peers_out[0].id])
+            ),
+            probes=(
+                Probe(
+                    "someone not listed in the directory",
+                    body=lambda w: {
+                        "to": [str(w.peers_in[0].id), str(P(w, "supervisor_in").id)],
+                        "subject": "Matrix probe",
+                        "body": "Hello.",
+                        "step": "start",
+                    },
+                    check=no_conversation_named("Matrix probe"),
+                ),
+                Probe(
+                    "more than four people",
+                    body=lambda w: {
+                        "to": [str(i) for i in (w.peers_in[0].id, w.peers_out[0].id, *(P(w, k).id for k in (
+                            "trainee_in", "trainee_out", "facilitator_in", "admin")))],
+                        "subject": "Matrix probe",
+                        "body": "Hello.",
+                        "step": "start",
+                    },
+                    check=no_conversation_named("Matrix probe"),
+                ),
+            ),
+        ),
         ("messages.conversation", "GET"): Row(IN_CONVERSATION),
         ("messages.send", "POST"): Row(
             IN_CONVERSATION,
@@ -1629,6 +1689,26 @@ def _notify_rows() -> dict[tuple[str, str], Row]:
             ),
         ),
         ("messages.reports", "GET"): Row(only("admin")),
+        # Admins act on a reported message only; a message nobody reported does not exist for them.
+        ("messages.handle_report", "POST"): Row(
+            only("admin"),
+            url=lambda w: {"message_id": w.notify_reported_message_id},
+            body=lambda w: {"action": "remove"},
+            effect=lambda w, act: (
+                one(w, db.select(MessageReport.outcome).where(MessageReport.message_id == w.notify_reported_message_id))
+                == "removed"
+                and one(w, db.select(DirectMessage.hidden_at).where(DirectMessage.id == w.notify_reported_message_id))
+                is not None
+            ),
+            probes=(
+                Probe(
+                    "a message nobody reported",
+                    url=lambda w: {"message_id": w.notify_message_id},
+                    body=lambda w: {"action": "remove"},
+                    check=reports_unchanged,
+                ),
+            ),
+        ),
     }
 
 

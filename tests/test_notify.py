@@ -523,10 +523,10 @@ def test_the_unread_count_in_sql_agrees_with_the_rule_for_everyone(app, w):
     the notifications page applies (core.still_visible) agree for every person, with a
     notification about every post (a reply and a moderation notice), every board and every
     message, before and after posts are hidden, removed and held for approval, a person is
-    suspended, withdrawn and blocks someone."""
+    suspended, withdrawn and blocks someone, and a message is removed after a report."""
     from portal.boards import posting
     from portal.cohorts import roster
-    from portal.models import Block, Conversation
+    from portal.models import Block, Conversation, utcnow
     from portal.notifications import core
 
     people = [*w.people.values(), *w.peers_in, *w.peers_out]
@@ -577,5 +577,9 @@ def test_the_unread_count_in_sql_agrees_with_the_rule_for_everyone(app, w):
         conversation = db.session.get(Conversation, w.notify_conversation_id)
         assert conversation is not None
         db.session.add(Block(blocker_id=w.people["trainee_in"].id, blocked_id=w.peers_in[0].id))
+        other_message = db.session.execute(
+            db.select(DirectMessage).where(DirectMessage.conversation_id != w.notify_conversation_id)
+        ).scalars().first()
+        other_message.hidden_at = utcnow()  # removed by the programme team after a report
         db.session.commit()
     check()

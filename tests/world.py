@@ -441,10 +441,10 @@ class World:
         1's reply (notify_notification_id); Peer In 1 and Peer Out 1 are listed in the
         directory (person_id: Peer In 1); trainee_in and Peer In 1 have a conversation
         (conversation_id) with a message by Peer In 1 (message_id), trainee_out and Peer Out 1
-        another (notify_other_conversation_id), everything read; notify_token: trainee_in's
-        unsubscribe link."""
+        another (notify_other_conversation_id), everything read; Peer In 1 reported trainee_in's
+        first message (notify_reported_message_id); notify_token: trainee_in's unsubscribe link."""
         from portal.messages import core as messages
-        from portal.models import Conversation, DirectoryEntry, Notification
+        from portal.models import Conversation, DirectoryEntry, MessageReport, Notification
         from portal.notifications import core as notifications
 
         p = self.people
@@ -462,9 +462,12 @@ class World:
                 latest = messages.messages_for(conversation, 0)[-1].id
                 for member_id in messages.member_ids(conversation.id):
                     messages.mark_read(conversation, member_id, latest)
+            first = messages.messages_for(mine, 0)[0]
+            db.session.add(MessageReport(message_id=first.id, reporter_id=self.peers_in[0].id, reason="Too pushy"))
             db.session.commit()
             assert db.session.get(Conversation, mine.id) is not None
             self.notify_conversation_id, self.notify_message_id = mine.id, answer.id
+            self.notify_reported_message_id = first.id
             self.notify_other_conversation_id = theirs.id
             self.notify_token = notifications.unsubscribe_token(self.app.secret_key, p["trainee_in"].id)
         self.values.update(

@@ -32,6 +32,7 @@ KINDS: list[tuple[str, str, tuple[str, ...]]] = [
     ("assessment", "Oral exam and competencies", ("oral_exam.", "checklist.", "competenc")),
     ("exams", "Written test", ("exam.", "exam_item.", "exam_items.")),
     ("boards", "Boards", ("board.",)),
+    ("messages", "Reported direct messages", ("messages.",)),
     ("certification", "Certification", ("certificate.", "certification.")),
 ]
 OTHER_KIND = ("other", "Anything else")
@@ -130,7 +131,7 @@ class _Names:
             if e.subject_type == "handouts" and e.subject_id:
                 handout_ids.add(e.subject_id)
             details = e.details or {}
-            for key in ("user_id", "trainee_id", "supervisor_id", "first", "second"):
+            for key in ("user_id", "trainee_id", "supervisor_id", "first", "second", "author_id"):
                 if isinstance(details.get(key), int):
                     user_ids.add(details[key])
             if e.action == "cohort.facilitators_changed":
@@ -295,6 +296,12 @@ SENTENCES: dict[str, Sentence] = {
         f"{who} imported {_plural(int(d.get('saved') or 0), 'test question')}"
     ),
     "board.flags_dismissed": lambda e, d, who, n, z: f"{who} dismissed the reports on a board post",
+    "messages.report_dismissed": lambda e, d, who, n, z: (
+        f"{who} dismissed the reports on a direct message by {n.user(d.get('author_id'))}"
+    ),
+    "messages.report_removed": lambda e, d, who, n, z: (
+        f"{who} removed a reported direct message by {n.user(d.get('author_id'))}"
+    ),
     "board.post_approved": lambda e, d, who, n, z: f"{who} approved a board post",
     "board.post_unhidden": lambda e, d, who, n, z: f"{who} showed a hidden board post again",
     "board.text_changed": lambda e, d, who, n, z: (

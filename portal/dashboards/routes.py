@@ -14,6 +14,7 @@ from portal.cohorts import roster
 from portal.cohorts.schedule import countdown, join_is_open
 from portal.dashboards import bp
 from portal.extensions import db
+from portal.messages import core as message_reports
 from portal.models import (
     Cohort,
     CohortFacilitator,
@@ -92,6 +93,7 @@ def admin():
         upcoming=upcoming,
         counts=roster.counts_by_cohort([c.id for c in cohorts]),
         statuses=list(CohortStatus),
+        open_message_reports=message_reports.open_report_count(),
     )
 
 

@@ -20,6 +20,7 @@ from portal.models import (
 )
 
 MAX_MEMBERS = 5
+MAX_OTHERS = MAX_MEMBERS - 1  # the people one picks besides oneself
 PAGE_SIZE = 50
 CONTEXT = 3  # messages either side of a reported one
 
@@ -35,6 +36,10 @@ def blocked(blocker_id: int, author_id: int) -> bool:
         ).first()
         is not None
     )
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def blocked_by(user_id: int) -> set[int]:
@@ -57,8 +62,14 @@ def start(author: User, recipients: list[User], subject: str, body: str) -> Conv
         raise MessageError("Choose someone to write to.")
     if len(people) + 1 > MAX_MEMBERS:
         raise MessageError(f"A conversation has at most {MAX_MEMBERS} people.")
-    if any(blocked(author.id, p) for p in people):
-        raise MessageError("You have blocked this person. Unblock them first to write to them.")
+    mine = blocked_by(author.id)
+    refused = [p.display_name for p in people.values() if p.id in mine]
+    if refused:
+        raise MessageError(
+            f"You have blocked {_and(refused)}. Unblock them first (from a conversation with them) to write to them."
+        )
+    # Someone who blocked the author is put in all the same (the author is not told), but the
+    # conversation never reaches them: see hidden_from.
     now = utcnow()
     conversation = Conversation(subject=subject, created_by_id=author.id, created_at=now, last_message_at=now)
     db.session.add(conversation)
@@ -87,7 +98,7 @@ def send(conversation: Conversation, author: User, body: str) -> DirectMessage:
     db.session.flush()
     mark_read(conversation, author.id, message.id)
     for user_id in member_ids(conversation.id):
-        if user_id == author.id or blocked(user_id, author.id):
+        if user_id == author.id or blocked(user_id, author.id) or hidden_from(conversation, user_id):
             continue
         person = db.session.get(User, user_id)
         if person.deactivated_at is None:
@@ -125,44 +136,111 @@ def messages_for(conversation: Conversation, viewer_id: int) -> list[DirectMessa
     return rows[::-1]
 
 
-def inbox(user: User) -> list:
-    """The person's conversations, latest first, with whether something new waits."""
-    hidden = blocked_by(user.id)
-    newest = db.select(db.func.max(DirectMessage.id)).where(DirectMessage.conversation_id == Conversation.id)
-    if hidden:
-        newest = newest.where(DirectMessage.author_id.not_in(hidden))
-    newest = newest.scalar_subquery()
-    # A conversation a blocked person started after the block never shows; the others are
-    # ordered by the newest message this person can see (a blocked person's messages do not
-    # bring a conversation to the top).
-    started_by_blocked = (
+def _seen_by(user_id: int):
+    """The messages this person is shown as messages (and so can be "new" to them): not by
+    someone they blocked, not removed by an admin."""
+    blocked_ids = db.select(Block.blocked_id).where(Block.blocker_id == user_id)
+    return db.and_(DirectMessage.author_id.not_in(blocked_ids), DirectMessage.hidden_at.is_(None))
+
+
+def _started_by_blocked(user_id: int):
+    """A conversation started by someone this person had blocked: it never reaches them (not
+    in their list, not counted, nobody in it notifies them), as if they had not been asked."""
+    return (
         db.select(Block.id)
         .where(
-            Block.blocker_id == user.id,
+            Block.blocker_id == user_id,
             Block.blocked_id == Conversation.created_by_id,
             Block.created_at <= Conversation.created_at,
         )
         .exists()
     )
+
+
+def hidden_from(conversation: Conversation, user_id: int) -> bool:
+    return (
+        db.session.execute(
+            db.select(Conversation.id).where(Conversation.id == conversation.id, _started_by_blocked(user_id))
+        ).first()
+        is not None
+    )
+
+
+def inbox(user: User) -> list:
+    """The person's conversations, latest first, with whether something new waits. Ordered by
+    the newest message this person can see (a blocked person's messages do not bring a
+    conversation to the top)."""
+    newest = (
+        db.select(db.func.max(DirectMessage.id))
+        .where(DirectMessage.conversation_id == Conversation.id, _seen_by(user.id))
+        .scalar_subquery()
+    )
     rows = db.session.execute(
         db.select(Conversation, ConversationMember.last_read_id, newest.label("newest"))
         .join(ConversationMember, ConversationMember.conversation_id == Conversation.id)
-        .where(ConversationMember.user_id == user.id, ~started_by_blocked)
+        .where(ConversationMember.user_id == user.id, ~_started_by_blocked(user.id))
         .order_by(newest.desc().nulls_last(), Conversation.id.desc())
         .limit(100)
     ).all()
     return [(c, (newest or 0) > last_read) for c, last_read, newest in rows]
 
 
-def names(conversation_id: int, viewer_id: int) -> list[str]:
-    return list(
-        db.session.execute(
-            db.select(User.display_name)
-            .join(ConversationMember, ConversationMember.user_id == User.id)
-            .where(ConversationMember.conversation_id == conversation_id, User.id != viewer_id)
-            .order_by(User.display_name)
-        ).scalars()
+def unread_conversations(user_id: int) -> int:
+    """How many of the person's conversations hold a message they have not seen: one query
+    (the navigation's "new message" indicator), by the same rules as inbox."""
+    unseen = (
+        db.select(DirectMessage.id)
+        .where(
+            DirectMessage.conversation_id == ConversationMember.conversation_id,
+            DirectMessage.id > ConversationMember.last_read_id,
+            DirectMessage.author_id != user_id,
+            _seen_by(user_id),
+        )
+        .exists()
     )
+    return db.session.execute(
+        db.select(db.func.count(ConversationMember.id))
+        .join(Conversation, Conversation.id == ConversationMember.conversation_id)
+        .where(ConversationMember.user_id == user_id, ~_started_by_blocked(user_id), unseen)
+    ).scalar_one()
+
+
+def names_of(conversation_ids: list[int], viewer_id: int) -> dict[int, list[str]]:
+    """The other members' names of each conversation, in one query."""
+    result: dict[int, list[str]] = {cid: [] for cid in conversation_ids}
+    if not conversation_ids:
+        return result
+    rows = db.session.execute(
+        db.select(ConversationMember.conversation_id, User.display_name)
+        .join(User, User.id == ConversationMember.user_id)
+        .where(ConversationMember.conversation_id.in_(conversation_ids), User.id != viewer_id)
+        .order_by(User.display_name, User.id)
+    ).all()
+    for conversation_id, name in rows:
+        result[conversation_id].append(name)
+    return result
+
+
+def allowed(scope, ids: list[int]) -> list[User]:
+    """Those of `ids` that `scope` (portal.authz.message_candidates) lets one write to."""
+    return list(db.session.execute(scope.where(User.id.in_(ids)).order_by(User.id)).scalars())
+
+
+def pickable(scope, user: User, name: str = "", chosen: list[int] = (), limit: int = 200) -> list[User]:
+    """The people offered for a new conversation: `scope` (portal.authz.message_candidates)
+    without those this person blocked, whose name contains `name`; the ones already chosen
+    first (kept whatever the filter), then by name, at most `limit`."""
+    query = scope.where(User.id.not_in(db.select(Block.blocked_id).where(Block.blocker_id == user.id)))
+    picked = []
+    if chosen:
+        picked = list(db.session.execute(query.where(User.id.in_(chosen)).order_by(User.display_name)).scalars())
+    if name:
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(User.display_name.ilike(f"%{escaped}%", escape="\\"))
+    if chosen:
+        query = query.where(User.id.not_in(chosen))
+    rest = list(db.session.execute(query.order_by(User.display_name, User.id).limit(limit)).scalars())
+    return picked + rest
 
 
 def others(conversation_id: int, viewer_id: int) -> list[User]:
@@ -198,6 +276,9 @@ def unblock(blocker: User, person_id: int) -> bool:
 
 
 def report(message: DirectMessage, reporter: User, reason: str) -> bool:
+    """False when this person had already reported it (or an admin already removed it)."""
+    if message.hidden_at is not None:
+        return False
     exists = db.session.execute(
         db.select(MessageReport.id).where(
             MessageReport.message_id == message.id, MessageReport.reporter_id == reporter.id
@@ -209,12 +290,35 @@ def report(message: DirectMessage, reporter: User, reason: str) -> bool:
     return True
 
 
-def reported() -> list:
-    """Each reported message with its reports and the messages around it in its thread."""
-    reports = list(db.session.execute(db.select(MessageReport).order_by(MessageReport.id.desc()).limit(100)).scalars())
-    by_message: dict[int, list[MessageReport]] = {}
+def open_report_count() -> int:
+    """Reported messages still waiting for an admin (the admin dashboard's figure)."""
+    return db.session.execute(
+        db.select(db.func.count(db.distinct(MessageReport.message_id))).where(MessageReport.resolved_at.is_(None))
+    ).scalar_one()
+
+
+def reported(limit: int = 50) -> list:
+    """Each message with open reports, oldest report first, with its reports and the messages
+    around it in its thread (the only messages an admin reads)."""
+    waiting = list(
+        db.session.execute(
+            db.select(MessageReport.message_id)
+            .where(MessageReport.resolved_at.is_(None))
+            .group_by(MessageReport.message_id)
+            .order_by(db.func.min(MessageReport.id))
+            .limit(limit)
+        ).scalars()
+    )
+    if not waiting:
+        return []
+    reports = db.session.execute(
+        db.select(MessageReport)
+        .where(MessageReport.message_id.in_(waiting), MessageReport.resolved_at.is_(None))
+        .order_by(MessageReport.id)
+    ).scalars()
+    by_message: dict[int, list[MessageReport]] = {message_id: [] for message_id in waiting}
     for r in reports:
-        by_message.setdefault(r.message_id, []).append(r)
+        by_message[r.message_id].append(r)
     result = []
     for message_id, rows in by_message.items():
         message = db.session.get(DirectMessage, message_id)
@@ -227,6 +331,60 @@ def reported() -> list:
         ).scalars()
         result.append((message, rows, [*reversed(list(before)), *after]))
     return result
+
+
+def handled(limit: int = 20) -> list:
+    """Reports handled lately: (message id, subject, outcome, by whom, when), no message text."""
+    handler = db.aliased(User)
+    return db.session.execute(
+        db.select(
+            MessageReport.message_id,
+            Conversation.subject,
+            MessageReport.outcome,
+            handler.display_name,
+            db.func.max(MessageReport.resolved_at).label("at"),
+        )
+        .join(DirectMessage, DirectMessage.id == MessageReport.message_id)
+        .join(Conversation, Conversation.id == DirectMessage.conversation_id)
+        .join(handler, handler.id == MessageReport.resolved_by_id)
+        .where(MessageReport.resolved_at.is_not(None))
+        .group_by(MessageReport.message_id, Conversation.subject, MessageReport.outcome, handler.display_name)
+        .order_by(db.desc("at"))
+        .limit(limit)
+    ).all()
+
+
+OUTCOMES = {
+    "dismiss": "dismissed",  # looked at, left as it is
+    "remove": "removed",  # the message hidden from everyone in the conversation
+}
+
+
+def handle(message: DirectMessage, by: User, action: str) -> int:
+    """An admin's decision on a reported message; closes its open reports (the number closed,
+    0 when someone had already handled them). Audited."""
+    from portal import audit
+
+    outcome = OUTCOMES[action]
+    closed = db.session.execute(
+        db.update(MessageReport)
+        .where(MessageReport.message_id == message.id, MessageReport.resolved_at.is_(None))
+        .values(resolved_at=utcnow(), resolved_by_id=by.id, outcome=outcome)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not closed:
+        return 0
+    if outcome == "removed" and message.hidden_at is None:
+        message.hidden_at, message.hidden_by_id = utcnow(), by.id
+    audit.record(
+        by,
+        f"messages.report_{outcome}",
+        message,
+        conversation_id=message.conversation_id,
+        author_id=message.author_id,
+        reports=closed,
+    )
+    return closed
 
 
 def authors(messages: list[DirectMessage]) -> dict[int, str]:

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
-from flask import abort, url_for
+from flask import abort, request, url_for
 from flask_login import current_user, login_required
 from wtforms import HiddenField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from portal import inputs
-from portal.authz import can, require
+from portal.authz import can, message_candidates, require
 from portal.extensions import db
-from portal.forms import PortalForm
+from portal.forms import CheckboxesField, PortalForm, coerce_id
 from portal.messages import bp, core
 from portal.models import Conversation, DirectMessage, User
 from portal.web import get_or_404, redirect_to, render_page, say_here
@@ -29,6 +29,24 @@ class NewForm(PortalForm):
     body = _body()
 
 
+class GroupForm(PortalForm):
+    """A new conversation with one to four people chosen among those one may write to."""
+
+    find = StringField("Find people by name", validators=[Optional(), Length(max=80)])
+    to = CheckboxesField(
+        f"With whom (up to {core.MAX_OTHERS})",
+        coerce=coerce_id,
+        validate_choice=False,  # checked below, with a message a person can act on
+        description="People listed in the member directory.",
+    )
+    subject = StringField("Subject", validators=[DataRequired("Give it a subject."), Length(max=160)])
+    body = _body()
+
+
+class HandleForm(PortalForm):
+    action = HiddenField(validators=[AnyOf(tuple(core.OUTCOMES))])
+
+
 class SendForm(PortalForm):
     body = _body()
 
@@ -44,19 +62,76 @@ class ReportForm(PortalForm):
 
 def _conversation(conversation_id: int, action: str = "read_conversation") -> Conversation:
     conversation = get_or_404(Conversation, conversation_id)
-    if not can(current_user, "read_conversation", conversation):
-        abort(404)  # a conversation one is not in does not exist for them (admins included)
+    if not can(current_user, "read_conversation", conversation) or core.hidden_from(conversation, current_user.id):
+        # A conversation one is not in does not exist for them (admins included); nor does one
+        # started by someone they had blocked.
+        abort(404)
     require(action, conversation)
     return conversation
+
+
+PICK_LIMIT = 200
+
+
+def _inbox_page(form: GroupForm, status: int = 200):
+    rows = core.inbox(current_user)
+    chosen = [i for i in (form.to.data or []) if isinstance(i, int)]
+    people = core.pickable(
+        message_candidates(current_user), current_user, (form.find.data or "").strip()[:80], chosen, PICK_LIMIT
+    )
+    form.to.choices = [(p.id, p.display_name) for p in people]
+    return render_page(
+        "notify/messages.html",
+        status=status,
+        rows=rows,
+        names=core.names_of([c.id for c, _ in rows], current_user.id),
+        form=form,
+        more=len(people) >= PICK_LIMIT,
+        max_others=core.MAX_OTHERS,
+    )
 
 
 @bp.get("/messages")
 @login_required
 def index():
     require("use_messages")
-    rows = core.inbox(current_user)
-    names = {c.id: core.names(c.id, current_user.id) for c, _ in rows}
-    return render_page("notify/messages.html", rows=rows, names=names)
+    return _inbox_page(GroupForm(formdata=None))
+
+
+@bp.post("/messages/new")
+@login_required
+def start():
+    """A conversation with a few people (one to four besides oneself). The "Find" button posts
+    the same form back with the list narrowed by name, keeping what was chosen and written."""
+    require("use_messages")
+    form = GroupForm()
+    if request.form.get("step") == "find":  # nothing sent, so nothing to refuse (CSRF checked app-wide)
+        return _inbox_page(form)
+    valid = form.validate_on_submit()
+    people: list[User] = []
+    chosen = list(dict.fromkeys(i for i in (form.to.data or []) if i != current_user.id))
+    if not form.to.errors:
+        if not chosen:
+            form.to.errors.append("Choose at least one person.")
+        elif len(chosen) > core.MAX_OTHERS:
+            form.to.errors.append(
+                f"Choose at most {core.MAX_OTHERS} people: a conversation has at most {core.MAX_MEMBERS}, you included."
+            )
+        else:
+            people = core.allowed(message_candidates(current_user), chosen)
+            if len(people) != len(chosen):
+                form.to.errors.append("You can write only to people listed in the member directory.")
+    if valid and not form.to.errors:
+        try:
+            conversation = core.start(current_user, people, form.subject.data.strip(), form.body.data)
+        except core.MessageError as error:
+            db.session.rollback()
+            form.to.errors.append(str(error))
+        else:
+            db.session.commit()
+            say_here("send", "Sent.")
+            return redirect_to(url_for("messages.conversation", conversation_id=conversation.id))
+    return _inbox_page(form, status=422)
 
 
 @bp.route("/messages/new/<int:person_id>", methods=["GET", "POST"])
@@ -176,4 +251,34 @@ def reports():
         reporters = dict(
             db.session.execute(db.select(User.id, User.display_name).where(User.id.in_(reporter_ids))).all()
         )
-    return render_page("notify/message_reports.html", rows=rows, authors=core.authors(messages), reporters=reporters)
+    return render_page(
+        "notify/message_reports.html",
+        rows=rows,
+        authors=core.authors(messages),
+        reporters=reporters,
+        handled=core.handled(),
+        names=core.names_of(list({m.conversation_id for m, _, _ in rows}), 0),
+        handle_form=HandleForm(formdata=None),
+    )
+
+
+@bp.post("/messages/message/<int:message_id>/handle")
+@login_required
+def handle_report(message_id: int):
+    """An admin dismisses the reports on a message or removes it; only a reported message."""
+    require("review_message_reports")
+    message = get_or_404(DirectMessage, message_id)
+    if not can(current_user, "handle_message_report", message):
+        abort(404)  # an unreported message does not exist for admins
+    form = HandleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    closed = core.handle(message, current_user, form.action.data)
+    db.session.commit()
+    if not closed:
+        say_here("reports", "Someone had already handled this report.")
+    elif form.action.data == "remove":
+        say_here("reports", "The message is removed: its conversation shows that a message was removed.")
+    else:
+        say_here("reports", "The reports are dismissed; the message stays as it was.")
+    return redirect_to(url_for("messages.reports", _anchor="reports"))

@@ -142,6 +142,9 @@ class DirectMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)  # portal.markup.render_markdown(body)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Removed by an admin after a report: its members see that a message was removed, not its text.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     conversation: Mapped[Conversation] = relationship()
 
@@ -169,3 +172,7 @@ class MessageReport(db.Model):
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Handled by an admin: "dismissed" (left as it is) or "removed" (the message hidden).
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(20))

@@ -106,7 +106,7 @@ def still_visible(user: User, n: Notification, blocked: set[int] | None = None) 
         return (
             conversation is not None
             and can(user, "read_conversation", conversation)
-            and (message is None or message.author_id not in blocked)
+            and (message is None or (message.author_id not in blocked and message.hidden_at is None))
         )
     return True
 
@@ -362,7 +362,13 @@ def _visible(user: User, rows: list[Notification]) -> list[Notification]:
     ):
         if ids:
             held += db.session.execute(db.select(model).where(model.id.in_(ids))).scalars()
-    blocked = messages.blocked_by(user.id) if any(n.conversation_id for n in rows) else set()
+    conversation_ids = {n.conversation_id for n in rows if n.conversation_id}
+    blocked = set()
+    if conversation_ids:
+        from portal.authz import know_memberships
+
+        blocked = messages.blocked_by(user.id)
+        know_memberships(user, conversation_ids)
     shown = [n for n in rows if still_visible(user, n, blocked)]
     del held
     return shown

@@ -1,5 +1,6 @@
 """Demo data for notify (issue 13): a mention on Spring Cohort A's board, a few directory
-entries, and a direct message conversation."""
+entries, a direct message conversation, one with three people and a reported message there
+(for the admins' reports page)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,9 @@ def seed_demo(people: dict[str, User]) -> None:
         directory.save(who(n).id, listed=True, region=region, interests=interests, open_to_networking=True, intro=intro)
     db.session.flush()
     messages.start(who(2), [who(1)], "Co-facilitating a group?", "Would you like to run a practice group with me?")
+    group = messages.start(
+        who(7), [who(1), who(2)], "Peer supporters, Ohio and Oregon", "Shall we swap notes on outreach once a month?"
+    )
+    messages.send(group, who(2), "Yes please. First Monday of the month works for me.")
+    pushy = messages.send(group, who(7), "Just answer me already, you always take ages.")
+    messages.report(pushy, who(1), "Rude to the others in the group")

@@ -1,5 +1,6 @@
 """notify (issue 13) in a real browser: a mention raises the count and opens the post, search
-finds it, the directory and a direct message; axe on each page."""
+finds it, the directory and a direct message (the Messages link counts it), a conversation
+with a few people started from the Messages page; axe on each page."""
 
 from __future__ import annotations
 
@@ -92,9 +93,40 @@ def test_mention_count_search_directory_and_a_message(page, browser, live_server
 
         bea_page.goto("/messages")
         assert axe_violations(bea_page) == []
+        assert bea_page.get_by_role("link", name="Messages, 1 unread").is_visible()
         bea_page.get_by_role("link", name="New: Practice together?").click()
         bea_page.locator("strong", has_text="listening").wait_for()
         assert axe_violations(bea_page) == []
-        assert page.console.problems == []
+        assert bea_page.get_by_role("link", name="Messages", exact=True).is_visible()  # read: no count
+
+        # A conversation with a few people, from the Messages page: first without choosing
+        # anyone (the message sits next to the list), then with Bea and Fran.
+        with app.app_context():
+            from portal.directory import core as directory
+
+            directory.save(fran.id, listed=True, region="", interests="", open_to_networking=False, intro="")
+            db.session.commit()
+        page.goto("/messages")
+        page.get_by_label("Subject").fill("Friday practice")
+        page.get_by_label("Your message").fill("Shall we **all three** meet?")
+        page.get_by_role("button", name="Start the conversation").click()
+        page.locator("#to-error", has_text="Choose at least one person.").wait_for()
+        assert page.get_by_label("Subject").input_value() == "Friday practice"
+        assert axe_violations(page) == []
+        page.get_by_label("Bea Brown").check()
+        page.get_by_label("Fran Facilitator").check()
+        page.get_by_role("button", name="Start the conversation").click()
+        page.get_by_text("With Bea Brown and Fran Facilitator.").wait_for()
+        page.locator("strong", has_text="all three").wait_for()
+        assert axe_violations(page) == []
+
+        bea_page.reload()
+        bea_page.get_by_role("link", name="Messages, 1 unread").click()
+        bea_page.wait_for_url("**/messages")
+        assert "with Ann Archer, Fran Facilitator" in " ".join(bea_page.locator("#conversations").inner_text().split())
+        bea_page.get_by_role("link", name="New: Friday practice").click()
+        bea_page.get_by_text("With Ann Archer and Fran Facilitator.").wait_for()
+        # The refused form (nobody chosen) answers 422 by design; anything else is a problem.
+        assert [p for p in page.console.problems if "422" not in p] == []
     finally:
         context.close()
