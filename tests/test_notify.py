@@ -583,3 +583,35 @@ def test_the_unread_count_in_sql_agrees_with_the_rule_for_everyone(app, w):
         other_message.hidden_at = utcnow()  # removed by the programme team after a report
         db.session.commit()
     check()
+
+
+def test_a_notification_about_a_post_past_the_first_page_opens_the_page_that_shows_it(app, w, outbox):
+    """The thread shows 20 posts a page: a reply notified after 30 others opens (and is mailed
+    as) the page that starts with it, where its anchor is."""
+    from portal.boards.posting import PAGE_SIZE
+
+    set_mode(app, w.people["trainee_in"], "immediate")
+    with app.app_context():  # earlier replies, written straight in (past the rate limit)
+        thread = db.session.get(Thread, w.thread_id)
+        for i in range(PAGE_SIZE + 10):
+            db.session.add(Post(thread_id=thread.id, board_id=thread.board_id, author_id=w.peers_in[0].id,
+                                body=f"Filler {i}", body_html=f"<p>Filler {i}</p>"))
+        db.session.commit()
+    reply(client_as(app, w, w.peers_in[1]), w.thread_id, "Reply number thirty-one.")
+    with app.app_context():
+        last = db.session.execute(
+            db.select(Notification).where(Notification.user_id == w.people["trainee_in"].id)
+            .order_by(Notification.id.desc())
+        ).scalars().first()
+        post_id = last.post_id
+        assert post_id and last.read_at is None
+    trainee = client_as(app, w, "trainee_in")
+    opened = trainee.post(f"/notifications/{last.id}/open")
+    assert opened.status_code == 303
+    location = opened.headers["Location"]
+    assert "after=" in location and location.endswith(f"#post-{post_id}-message")
+    page = trainee.get(location.split("#")[0])
+    assert f'id="post-{post_id}-message"' in page.get_data(as_text=True)
+    [mailed] = [m for m in outbox if m["To"] == w.people["trainee_in"].email]
+    body = mailed.get_body(("plain",)).get_content()
+    assert f"#post-{post_id}-message" in body and "after=" in body

@@ -208,19 +208,24 @@ def notice(place: str, message: str, kind: str = "success") -> None:
     say_here(place, message, kind)
 
 
-def post_url(user, post: Post, **args) -> str:
-    """The thread page that shows this post, at its message (#post-<id>-message): a post
-    past the first page of its thread is on the page that starts with it, so the anchor
-    exists on the page the redirect lands on."""
+def post_location(user, post: Post) -> dict:
+    """The url_for values of the thread page that shows this post to `user`, at its message
+    (#post-<id>-message): a post past the first page of its thread is on the page that starts
+    with it, so the anchor exists on the page a link or a redirect lands on. Also for mail."""
     board = db.session.get(Board, post.board_id)
     before, previous = db.session.execute(
         db.select(db.func.count(Post.id), db.func.max(Post.id)).where(
             Post.thread_id == post.thread_id, Post.id < post.id, shown_posts_clause(user, board)
         )
     ).one()
+    values = {"thread_id": post.thread_id, "_anchor": f"post-{post.id}-message"}
     if before >= PAGE_SIZE:
-        args["after"] = previous
-    return url_for("boards.thread", thread_id=post.thread_id, **args, _anchor=f"post-{post.id}-message")
+        values["after"] = previous
+    return values
+
+
+def post_url(user, post: Post, **args) -> str:
+    return url_for("boards.thread", **{**post_location(user, post), **args})
 
 
 def move_choices(user, thread: Thread) -> list:

@@ -330,10 +330,11 @@ def _check_crisis(post: Post, board: Board, thread: Thread, now: datetime) -> bo
         return False
     if post.crisis_flagged_at is None:
         post.crisis_flagged_at = now
+        from portal.boards.pages import post_location
         from portal.web import external_url
 
-        link = external_url("boards.thread", thread_id=thread.id, _anchor=f"post-{post.id}")
         for person in moderators_of(board):
+            link = external_url("boards.thread", **post_location(person, post))
             mail.send(
                 person.email,
                 "A post on the boards may need you now",

@@ -249,9 +249,14 @@ def _link_of(n: Notification) -> str:
 
     if n.conversation_id:
         return external_url("messages.conversation", conversation_id=n.conversation_id)
+    if n.post_id:  # the page of the thread that shows the post, at the post
+        from portal.boards.pages import post_location
+
+        post = db.session.get(Post, n.post_id)
+        if post is not None:
+            return external_url("boards.thread", **post_location(db.session.get(User, n.user_id), post))
     if n.thread_id:
-        anchor = f"post-{n.post_id}" if n.post_id else None
-        return external_url("boards.thread", thread_id=n.thread_id, _anchor=anchor)
+        return external_url("boards.thread", thread_id=n.thread_id)
     return external_url("notifications.index")
 
 
@@ -414,8 +419,14 @@ def open_target(user: User, n: Notification) -> str | None:
 
     if n.conversation_id:
         return url_for("messages.conversation", conversation_id=n.conversation_id)
+    if n.post_id:
+        from portal.boards.pages import post_url
+
+        post = db.session.get(Post, n.post_id)
+        if post is not None:
+            return post_url(user, post)
     if n.thread_id:
-        return url_for("boards.thread", thread_id=n.thread_id, _anchor=f"post-{n.post_id}" if n.post_id else None)
+        return url_for("boards.thread", thread_id=n.thread_id)
     return None
 
 
