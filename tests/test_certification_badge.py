@@ -138,3 +138,15 @@ def test_the_key_is_created_once_outside_the_database_and_private(app, keys):
     assert badge.public_jwk(first.public_key()) == badge.public_jwk(again.public_key())
     [path] = keys.glob("*.pem")
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_a_replaced_credential_is_on_the_revocation_list_and_its_successor_is_not(app, client, auth, keys, certified):
+    programme, cert = certified
+    auth.login_as(programme.ada)
+    response = client.post(f"/certificates/{cert.id}/reissue",
+                           data={"reissue-holder_name": "Tina Zero", "reissue-reason": "Name change"})
+    assert response.status_code == 303
+    new = programme.certificate_of(programme.trainees[0])
+    listed = client.get("/credentials/revocations").get_json()["revokedCredentials"]
+    assert listed == [{"id": f"urn:uuid:{cert.credential_uuid}"}]
+    assert new.credential_uuid != cert.credential_uuid

@@ -346,10 +346,11 @@ def jwks():
 @bp.get("/credentials/revocations")
 def revocations():
     """Public: the 1EdTech revocation list the credentials' credentialStatus points at (only
-    the revoked credentials' opaque ids, no names, no reasons)."""
+    the opaque ids of credentials no longer valid, no names, no reasons): revoked ones, and
+    replaced ones (a reissue makes a new credential; the old one must not still verify)."""
     ids = db.session.execute(
         db.select(Certificate.credential_uuid)
-        .where(Certificate.status == CertificateStatus.REVOKED)
+        .where(Certificate.status.in_([CertificateStatus.REVOKED, CertificateStatus.REPLACED]))
         .order_by(Certificate.id)
     ).scalars()
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
