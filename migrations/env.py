@@ -93,6 +93,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # The portal turns foreign keys on for every SQLite connection. A migration that
+            # changes a table on SQLite copies it into a new one and drops the old one (Alembic's
+            # batch mode), which the rows of other tables pointing at it would refuse: off for the
+            # migration (outside its transaction, where SQLite honours it), checked after it.
+            # On the driver's connection, before any transaction begins (the portal's SQLite
+            # connections are in autocommit mode and begin their transactions themselves).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -101,6 +110,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
