@@ -106,6 +106,6 @@ def test_a_stale_token_in_an_htmx_form_loses_nothing(page, make_user):
     page.get_by_text("This form had expired").wait_for()
     assert page.get_by_label("Pronouns (optional)").input_value() == "ze/zir"  # still typed in
     page.get_by_role("button", name="Save my details").click()  # press again: the token was refreshed
-    page.get_by_text("Saved.", exact=True).wait_for()
+    page.locator("#profile-message").get_by_text("Your details are saved.").wait_for()
     page.reload()
     assert page.get_by_label("Pronouns (optional)").input_value() == "ze/zir"
