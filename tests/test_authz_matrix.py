@@ -722,15 +722,15 @@ MATRIX: dict[tuple[str, str], Row] = {
             ),
         ),
     ),
-    # Admins moderate the community board too, so they can move the thread there; facilitators
-    # moderate no other board (a thread never moves to a pair's board): they are told so.
+    # A community thread moves to a cohort's board when everyone who wrote in it reads that
+    # board (Fran wrote the world's): only admins moderate the community board. A cohort's
+    # threads never move (see test_boards), so no probe moves one to Cohort Out's board.
     ("boards.move_thread", "POST"): Row(
-        MODERATE_IN,
-        body=lambda w: {"board_id": str(w.community)},
-        effect=lambda w, act: (
-            one(w, db.select(Thread.board_id).where(Thread.id == w.thread_id))
-            == (w.community if act.principal == "admin" else w.board_in)
-        ),
+        TOPICS_ADMIN,  # the community board's moderators: admins (others who read it are refused)
+        url=lambda w: {"thread_id": w.community_thread_id},
+        body=lambda w: {"board_id": str(w.board_in)},
+        effect=lambda w, act: one(w, db.select(Thread.board_id).where(Thread.id == w.community_thread_id))
+        == w.board_in,
         probes=(
             Probe("to Cohort Out's board", body=lambda w: {"board_id": str(w.board_out)}, check=boards_out_unchanged),
         ),

@@ -885,3 +885,42 @@ def test_an_old_poll_ticket_is_not_taken(app):
         assert not pages.ticket_ok(old, user_id, world.thread_id)
         for bad in (None, "", "x.y", "123", "99999999999999.abc"):
             assert not pages.ticket_ok(bad, user_id, world.thread_id)
+
+
+def test_a_move_never_widens_who_reads_a_thread_nor_leaves_a_writer_out(app):
+    """A cohort's thread stays on its board (another cohort never reads it); a community
+    thread moves to a cohort's board only when everyone who wrote in it reads that board, and
+    its starter is told where it went."""
+    from portal.models import Notification
+
+    world = World.fresh(app)
+    admin = client_as(app, world, "admin")
+    assert "Move to" not in text_of(admin.get(f"/threads/{world.thread_id}"))  # nowhere to go
+    refused = admin.post(f"/threads/{world.thread_id}/move", data={"board_id": str(world.board_out)})
+    assert refused.status_code == 303
+    with app.app_context():
+        assert db.session.get(Thread, world.thread_id).board_id == world.board_in
+    assert client_as(app, world, "trainee_out").get(f"/threads/{world.thread_id}").status_code == 404
+    # Peer Out 1 writes in the community thread: it can no longer go to Cohort In's board.
+    peer_out = app.test_client()
+    AuthActions(peer_out, app).login_as(world.peers_out[0])
+    assert peer_out.post(f"/threads/{world.community_thread_id}/reply",
+                         data={"body": "Hello from Cohort Out.", "seen": "0"}).status_code == 303
+    admin.post(f"/threads/{world.community_thread_id}/move", data={"board_id": str(world.board_in)})
+    with app.app_context():
+        assert db.session.get(Thread, world.community_thread_id).board_id == world.community
+    assert peer_out.get(f"/threads/{world.community_thread_id}").status_code == 200
+    # A thread only Cohort In's people wrote in moves, and its starter is told.
+    trainee_in = client_as(app, world, "trainee_in")
+    assert trainee_in.post(f"/boards/{world.community}/new",
+                           data={"title": "Just us in", "body": "For our cohort."}).status_code == 303
+    with app.app_context():
+        moving = db.session.execute(db.select(Thread.id).where(Thread.title == "Just us in")).scalar_one()
+    assert admin.post(f"/threads/{moving}/move", data={"board_id": str(world.board_in)}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Thread, moving).board_id == world.board_in
+        told = db.session.execute(
+            db.select(Notification.summary).where(Notification.user_id == world.people["trainee_in"].id,
+                                                  Notification.kind == "moderation")
+        ).scalars().all()
+    assert any("was moved to" in t for t in told)

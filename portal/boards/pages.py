@@ -229,14 +229,18 @@ def post_url(user, post: Post, **args) -> str:
 
 
 def move_choices(user, thread: Thread) -> list:
-    """Boards this person moderates that a thread may move to (never a pair's board)."""
+    """Boards this person moderates that the thread may move to (posting.move_refusal): none
+    for a pair's or a cohort's thread."""
     from wtforms import SelectChoice
 
+    from portal.boards.posting import move_refusal
     from portal.models import BoardKind
 
+    if thread.board.kind != BoardKind.COMMUNITY:
+        return []
     boards = db.session.execute(
-        db.select(Board.id, Board.title)
+        db.select(Board)
         .where(Board.id.in_(moderated_boards(user)), Board.kind != BoardKind.DYAD.value, Board.id != thread.board_id)
         .order_by(Board.title)
-    ).all()
-    return [SelectChoice(b.id, b.title) for b in boards]
+    ).scalars()
+    return [SelectChoice(b.id, b.title) for b in boards if move_refusal(thread, b) is None]

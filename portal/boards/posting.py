@@ -482,11 +482,34 @@ def set_pinned(thread: Thread, pinned: bool, by: User) -> None:
     audit.record(by, "board.thread_pinned" if pinned else "board.thread_unpinned", thread, board_id=thread.board_id)
 
 
-def move(thread: Thread, to: Board, by: User) -> None:
-    """Only between boards the moderator moderates, and never into or out of a pair's board
-    (what a pair wrote stays with the pair)."""
+def move_refusal(thread: Thread, to: Board) -> str | None:
+    """Why this thread may not move to `to`, or None. What people wrote is read only by the
+    people they wrote it for, so a move never widens who reads it and never leaves a writer
+    out of their own thread: a pair's threads stay with the pair, a cohort's with the
+    cohort; a community thread moves to a cohort's board only when everyone who wrote in it
+    reads that board."""
+    from portal.authz import can
+
     if BoardKind.DYAD in (thread.board.kind, to.kind):
-        raise BoardError("Threads of a practice pair stay on the pair's board.")
+        return "Threads of a practice pair stay on the pair's board."
+    if to.id == thread.board_id:
+        return "The thread is on that board already."
+    if thread.board.kind == BoardKind.COHORT:
+        return "A cohort's threads stay on its board: its people wrote them for each other."
+    writers = db.session.execute(db.select(Post.author_id).where(Post.thread_id == thread.id).distinct()).scalars()
+    for writer_id in writers:
+        writer = db.session.get(User, writer_id)
+        if writer is None or not can(writer, "read_board", to):
+            return "Not everyone who wrote in this thread reads that board: it would leave them out of it."
+    return None
+
+
+def move(thread: Thread, to: Board, by: User) -> None:
+    """Only between boards the moderator moderates, as move_refusal allows; the thread's
+    starter is told where it went."""
+    refusal = move_refusal(thread, to)
+    if refusal:
+        raise BoardError(refusal)
     was = thread.board_id
     thread.board_id = to.id
     thread.topic_id = None  # a topic belongs to its board
@@ -506,6 +529,12 @@ def move(thread: Thread, to: Board, by: User) -> None:
     from portal.notifications.hooks import thread_moved
 
     thread_moved(thread)  # notify: search entries follow the thread
+    starter = db.session.get(User, thread.author_id)
+    if starter is not None and starter.id != by.id:
+        from portal.notifications.core import notify
+
+        notify(starter, "moderation", f"Your thread “{thread.title}” was moved to {to.title}", thread=thread,
+               board=to)
 
 
 def suspend(board: Board, user: User, days: int, reason: str, by: User) -> BoardSuspension:
