@@ -477,3 +477,28 @@ def test_anyone_finds_the_verification_page_from_the_front_door(client):
     for path in ("/", "/login"):
         html = client.get(path, follow_redirects=True).get_data(as_text=True)
         assert 'href="/verify">Check a certificate</a>' in html, path
+
+
+def test_the_oral_exam_a_certificate_was_issued_on_cannot_be_unlocked(app, client, auth, certified):
+    """Like the competencies: once the certificate is issued, its oral exam result stays (a
+    walkthrough found a certified graduate shown 'Certified' beside 'oral exam missing')."""
+    from portal.models import OralExamResult
+
+    programme, cert = certified
+    trainee = programme.trainees[0]
+    with app.app_context():
+        result = db.session.execute(
+            db.select(OralExamResult).where(OralExamResult.trainee_id == trainee.id)
+        ).scalars().first()
+        assert result is not None and result.finalised_at is not None
+        exam_id, outcome = result.exam_id, result.outcome
+    auth.login_as(programme.fran)
+    refused = client.post(f"/oral-exams/{exam_id}/trainees/{trainee.id}/unlock", data={"reason": "Second thoughts"})
+    assert refused.status_code in (303, 409, 422)
+    with app.app_context():
+        result = db.session.execute(
+            db.select(OralExamResult).where(OralExamResult.trainee_id == trainee.id)
+        ).scalars().first()
+        assert result.finalised_at is not None and result.outcome == outcome
+    page = client.get(refused.headers["Location"]) if refused.status_code == 303 else refused
+    assert "The certificate has been issued on this result" in text_of(page)

@@ -247,6 +247,12 @@ def unlock(result: OralExamResult, reason: str, by: User) -> OralExamResult:
         raise ExamError("Say why the result is unlocked.")
     if result.finalised_at is None:
         raise ExamError("This result is not finalised.")
+    from portal.assessment.competencies import certificate_issued
+
+    if certificate_issued(result.trainee_id):
+        # As the competencies: what the certificate was issued on stays as it was (an admin
+        # revokes the certificate first if it was issued in error).
+        raise ExamError("The certificate has been issued on this result: it can no longer change.")
     audit.record(
         by,
         "oral_exam.unlocked",
