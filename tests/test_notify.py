@@ -169,6 +169,12 @@ def test_a_withdrawn_trainee_gets_nothing_more_from_the_old_cohort_board(app, w)
     page = client_as(app, w, peer).get("/notifications")
     assert "Before I leave" not in text_of(page) and "replied in “Week one thoughts”" not in text_of(page)
     assert 'id="unread-count"' not in page.get_data(as_text=True)
+    # "Mark all read" counts what the person saw as new, not what they may no longer see.
+    reader = client_as(app, w, peer)
+    marked = reader.post("/notifications/read")
+    assert marked.headers["Location"].endswith("#notifications-message")
+    answer = reader.get(marked.headers["Location"].split("#")[0])
+    assert "Nothing was unread." in text_of(answer) and 'id="notifications-message"' in answer.get_data(as_text=True)
 
 
 def test_a_moderator_hiding_a_post_tells_its_author(app, w):

@@ -50,10 +50,11 @@ def read_all():
     require("own_notifications")
     if not ButtonForm().validate_on_submit():
         abort(400)
-    count = core.mark_all_read(current_user)
+    shown = core.unread_count(current_user)  # what the person sees as new (not what they no longer may)
+    core.mark_all_read(current_user)
     db.session.commit()
-    say_here("notifications", f"Marked {count} as read." if count else "Nothing was unread.")
-    return redirect_to(url_for("notifications.index"))
+    say_here("notifications", f"Marked {shown} as read." if shown else "Nothing was unread.")
+    return redirect_to(url_for("notifications.index", _anchor="notifications-message"))
 
 
 @bp.post("/notifications/mail")
