@@ -265,7 +265,8 @@ def require(action: str, obj: object = None) -> None:
 
 
 def _makeup_guest(u, session) -> bool:
-    from portal.models import MakeupRequest, MakeupStatus
+    from portal.attendance import makeups
+    from portal.models import MakeupRequest
 
     cache = g.setdefault("_makeup_guest", {})
     key = (u.id, session.id)
@@ -275,7 +276,7 @@ def _makeup_guest(u, session) -> bool:
                 db.select(MakeupRequest.id).where(
                     MakeupRequest.user_id == u.id,
                     MakeupRequest.host_session_id == session.id,
-                    MakeupRequest.status == MakeupStatus.ACCEPTED.value,
+                    makeups.standing(),  # accepted, while they still take part in their own cohort
                 )
             ).first()
             is not None

@@ -378,3 +378,44 @@ def test_roll_and_live_page_query_counts_do_not_grow(app, client, auth, make_use
             counts.setdefault((url.rsplit("/", 1)[1], who is fran), []).append(len(q))
     for key, (small, large) in counts.items():
         assert small == large, (key, small, large)
+
+
+def test_a_withdrawal_ends_make_ups_pending_and_accepted(app, client, auth, live, make_user, make_cohort, outbox):
+    """Withdrawn from her cohort, Ana's pending make-up request is closed (the host cannot
+    accept it any more) and an accepted one no longer puts her on the other session's roll or
+    live page (a walkthrough found both still open)."""
+    from portal.cohorts import roster
+    from portal.models import Enrollment, User
+
+    farid = make_user("farid@example.org", roles=[Role.FACILITATOR])
+    host = make_cohort(facilitators=[farid], name="Host Cohort")
+    first, second = host.session_ids[0], host.session_ids[1]
+    move(app, first, utcnow() + timedelta(days=1))
+    auth.login_as(live.ana)
+    assert client.post(f"/sessions/{first}/makeup", data={}).status_code == 303
+    with app.app_context():
+        accepted = db.session.execute(db.select(MakeupRequest)).scalar_one()
+    auth.login_as(farid)
+    assert client.post(f"/makeups/{accepted.id}/decide", data={"decision": "accept"}).status_code == 303
+    with app.app_context():  # and a second request, still pending (another week of hers)
+        db.session.add(MakeupRequest(user_id=live.ana.id, own_session_id=live.cohort.session_ids[1],
+                                     host_session_id=second))
+        db.session.commit()
+        pending = db.session.execute(
+            db.select(MakeupRequest).where(MakeupRequest.status == "pending")
+        ).scalar_one()
+    assert "Ana" in text_of(client.get(f"/sessions/{first}/roll"))
+    with app.app_context():
+        enrollment = db.session.execute(
+            db.select(Enrollment).where(Enrollment.user_id == live.ana.id, Enrollment.cohort_id == live.cohort.id)
+        ).scalar_one()
+        roster.withdraw(enrollment, "Moved away", db.session.get(User, live.fran.id))
+        db.session.commit()
+        assert db.session.get(MakeupRequest, pending.id).status == "declined"
+    assert "Ana" not in text_of(client.get(f"/sessions/{first}/roll"))
+    answer = client.post(f"/makeups/{pending.id}/decide", data={"decision": "accept"})
+    assert answer.status_code == 303
+    with app.app_context():
+        assert db.session.get(MakeupRequest, pending.id).status == "declined"
+    auth.login_as(live.ana)
+    assert client.get(f"/sessions/{first}/live").status_code in (403, 404)

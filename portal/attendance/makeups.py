@@ -76,6 +76,9 @@ def ask(user: User, own_cohort_id: int, host: CohortSession, now=None) -> tuple[
 def decide(request_: MakeupRequest, accept: bool, by: User, now=None) -> str:
     if request_.status != MakeupStatus.PENDING.value:
         return "That request has already been answered."
+    if accept and not _takes_part(request_):
+        close_for_withdrawal(request_.user_id, request_.own_session.cohort_id, by, now)
+        return f"{request_.user.display_name} no longer takes part in their cohort: the request is closed."
     request_.status = (MakeupStatus.ACCEPTED if accept else MakeupStatus.DECLINED).value
     request_.decided_at, request_.decided_by_id = now or utcnow(), by.id
     audit.record(by, f"makeup.{request_.status}", request_, user_id=request_.user_id)
@@ -90,6 +93,55 @@ def decide(request_: MakeupRequest, accept: bool, by: User, now=None) -> str:
         link=external_url("attendance.live", session_id=host.id) if accept else external_url("attendance.progress"),
     )
     return f"{request_.user.display_name}: make-up {request_.status}."
+
+
+def standing():
+    """SQL condition on MakeupRequest: accepted, and its person still takes part in their own
+    cohort (a withdrawal ends what a make-up gave: the other session's roll and live page)."""
+    from sqlalchemy import exists
+
+    from portal.models import Enrollment, EnrollmentStatus
+
+    return (MakeupRequest.status == MakeupStatus.ACCEPTED.value) & exists(
+        select(Enrollment.id)
+        .join(CohortSession, CohortSession.cohort_id == Enrollment.cohort_id)
+        .where(
+            CohortSession.id == MakeupRequest.own_session_id,
+            Enrollment.user_id == MakeupRequest.user_id,
+            Enrollment.status == EnrollmentStatus.ENROLLED.value,
+        )
+    )
+
+
+def _takes_part(request_: MakeupRequest) -> bool:
+    from portal.models import Enrollment, EnrollmentStatus
+
+    status = db.session.execute(
+        select(Enrollment.status).where(
+            Enrollment.cohort_id == request_.own_session.cohort_id, Enrollment.user_id == request_.user_id
+        )
+    ).scalar_one_or_none()
+    return status == EnrollmentStatus.ENROLLED.value
+
+
+def close_for_withdrawal(user_id: int, cohort_id: int, by: User, now=None) -> int:
+    """A trainee withdrawn from their cohort: their pending make-up requests (for that
+    cohort's weeks) are declined, audited. Accepted ones stop counting as a place on the other
+    roll (authz: a make-up guest must still take part in their own cohort). Returns how many."""
+    pending = db.session.execute(
+        select(MakeupRequest)
+        .join(CohortSession, CohortSession.id == MakeupRequest.own_session_id)
+        .where(
+            MakeupRequest.user_id == user_id,
+            CohortSession.cohort_id == cohort_id,
+            MakeupRequest.status == MakeupStatus.PENDING.value,
+        )
+    ).scalars().all()
+    for request_ in pending:
+        request_.status = MakeupStatus.DECLINED.value
+        request_.decided_at, request_.decided_by_id = now or utcnow(), by.id
+        audit.record(by, "makeup.declined", request_, user_id=user_id, reason="withdrawn from their cohort")
+    return len(pending)
 
 
 def pending_for(host_session_id: int) -> list[MakeupRequest]:

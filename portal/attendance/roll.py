@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal import audit
-from portal.attendance import codes, hours, rules
+from portal.attendance import codes, hours, makeups, rules
 from portal.extensions import db
 from portal.models import (
     Attendance,
@@ -26,7 +26,6 @@ from portal.models import (
     Enrollment,
     EnrollmentStatus,
     MakeupRequest,
-    MakeupStatus,
     User,
     utcnow,
 )
@@ -48,9 +47,7 @@ def place_in(user_id: int, session: CohortSession) -> str | None:
         return "own"
     accepted = db.session.execute(
         select(MakeupRequest.id).where(
-            MakeupRequest.user_id == user_id,
-            MakeupRequest.host_session_id == session.id,
-            MakeupRequest.status == MakeupStatus.ACCEPTED.value,
+            MakeupRequest.user_id == user_id, MakeupRequest.host_session_id == session.id, makeups.standing()
         )
     ).first()
     return "makeup" if accepted else None
@@ -75,7 +72,7 @@ def roll(session: CohortSession) -> list[RollEntry]:
     guests = db.session.execute(
         select(User.id, User.display_name, User.email)
         .join(MakeupRequest, MakeupRequest.user_id == User.id)
-        .where(MakeupRequest.host_session_id == session.id, MakeupRequest.status == MakeupStatus.ACCEPTED.value)
+        .where(MakeupRequest.host_session_id == session.id, makeups.standing())
     ).all()
     marks = {
         a.user_id: a

@@ -123,6 +123,9 @@ def withdraw(enrollment: Enrollment, reason: str, by: User) -> list[Enrollment]:
     from portal.cohorts.dyads import leave_dyads
 
     leave_dyads(cohort.id, enrollment.user_id)
+    from portal.attendance.makeups import close_for_withdrawal
+
+    close_for_withdrawal(enrollment.user_id, cohort.id, by)
     return promote_from_waitlist(cohort, by) if was == EnrollmentStatus.ENROLLED.value else []
 
 
