@@ -99,6 +99,25 @@ def test_unfollow_and_follow_a_board(app, w):
     assert trainee.post(f"/boards/{w.board_out}/follow", data={"action": "follow"}).status_code == 404
 
 
+def test_following_answers_on_the_page_the_person_was_on(app, w):
+    """From a later page of a thread (?after=), the answer comes back to that page, at the
+    follow form's message; a board's follow answers at its own."""
+    trainee = client_as(app, w, "trainee_in")
+    later = f"/threads/{w.thread_id}?after={w.post_id}"
+    form_html = trainee.get(later).get_data(as_text=True)
+    assert f'name="next" value="{later}"' in form_html.replace("&amp;", "&")
+    answer = trainee.post(f"/threads/{w.thread_id}/follow", data={"action": "unfollow", "next": later})
+    assert answer.headers["Location"] == f"{later}#follow-message"
+    landed = trainee.get(later)
+    assert 'id="follow-message"' in landed.get_data(as_text=True)
+    assert "You no longer follow this thread." in text_of(landed)
+    # a next that leaves the site is ignored
+    away = trainee.post(f"/threads/{w.thread_id}/follow", data={"action": "follow", "next": "//evil.example/x"})
+    assert away.headers["Location"] == f"/threads/{w.thread_id}#follow-message"
+    board = trainee.post(f"/boards/{w.board_in}/follow", data={"action": "follow"})
+    assert board.headers["Location"] == f"/boards/{w.board_in}#follow-message"
+
+
 def test_the_unread_count_rises_the_page_lists_and_mark_all_read_clears(app, w):
     trainee = client_as(app, w, "trainee_in")
     reply(client_as(app, w, w.peers_in[1]), w.thread_id, "Count me.")

@@ -102,7 +102,9 @@ def follow_thread(thread_id: int):
         message = "You no longer follow this thread."
     db.session.commit()
     say_here("follow", message)
-    return redirect_to(safe_next(request.form.get("next"), url_for("boards.thread", thread_id=thread.id)))
+    # Back to the page of the thread the person was on (a later page keeps its ?after=).
+    back = safe_next(request.form.get("next"), url_for("boards.thread", thread_id=thread.id))
+    return redirect_to(back.split("#")[0] + "#follow-message")
 
 
 @bp.post("/boards/<int:board_id>/follow")
@@ -120,7 +122,7 @@ def follow_board(board_id: int):
         message = "You no longer follow this board."
     db.session.commit()
     say_here("follow", message)
-    return redirect_to(url_for("boards.board", board_id=board.id))
+    return redirect_to(url_for("boards.board", board_id=board.id, _anchor="follow-message"))
 
 
 @bp.get("/boards/<int:board_id>/mentions")
