@@ -178,6 +178,17 @@ def test_oral_exam_forms_answer_where_the_facilitator_acted(app, client, auth, m
     assert_answered_in(client, final, "result", "result", "Finalised: not passed yet.")
     unlocked = client.post(f"/oral-exams/{exam_id}/trainees/{trainee.id}/unlock", data={"reason": "Marked too fast"})
     assert_answered_in(client, unlocked, "result", "result", "Unlocked: the marks can change again.")
+    # The grid's own unlock form answers in the trainee's row of the grid.
+    client.post(f"/oral-exams/{exam_id}/trainees/{trainee.id}/finalise")
+    from_grid = client.post(f"/oral-exams/{exam_id}/trainees/{trainee.id}/unlock",
+                            data={"reason": "From the grid", "from": "grid"})
+    assert from_grid.headers["Location"].startswith(f"/oral-exams/{exam_id}#")
+    assert_answered_in(client, from_grid, f"trainee-{trainee.id}", f"trainee-{trainee.id}",
+                       "Unlocked: the marks can change again.")
+    client.post(f"/oral-exams/{exam_id}/trainees/{trainee.id}/finalise")
+    no_reason = client.post(f"/oral-exams/{exam_id}/trainees/{trainee.id}/unlock", data={"reason": "", "from": "grid"})
+    assert_answered_in(client, no_reason, f"trainee-{trainee.id}", f"trainee-{trainee.id}",
+                       "Say why the result is unlocked.")
 
 
 def test_checklists_answer_next_to_the_item_and_the_add_form(app, client, auth, make_user):

@@ -351,7 +351,17 @@ def unlock(exam_id: int, trainee_id: int):
     exam = exam_for(exam_id)
     _examinee(exam, trainee_id)
     form = UnlockForm()
+    # From the grid's row (its own small form) the answer comes back to that row.
+    from_grid = request.form.get("from") == "grid"
+    place = f"trainee-{trainee_id}" if from_grid else "result"
+    if from_grid:
+        back = url_for("assessment.grid", exam_id=exam.id, _anchor=f"{place}-message")
+    else:
+        back = url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor=f"{place}-message")
     if not form.validate_on_submit():
+        if from_grid:
+            say_here(place, "Say why the result is unlocked.", "error")
+            return redirect_to(back)
         return _trainee_page(exam, trainee_id, unlock_form=form, status=422)
     result = oral_exam.result_of(exam, trainee_id)
     try:
@@ -360,13 +370,11 @@ def unlock(exam_id: int, trainee_id: int):
         oral_exam.unlock(result, form.reason.data, current_user)
     except oral_exam.ExamError as error:
         db.session.rollback()
-        say_here("result", str(error), "error")
+        say_here(place, str(error), "error")
     else:
         db.session.commit()
-        say_here("result", "Unlocked: the marks can change again. The reason is in the audit log.")
-    return redirect_to(
-        url_for("assessment.trainee_marks", exam_id=exam.id, trainee_id=trainee_id, _anchor="result-message")
-    )
+        say_here(place, "Unlocked: the marks can change again. The reason is in the audit log.")
+    return redirect_to(back)
 
 
 @bp.post("/oral-exams/<int:exam_id>/reexaminees")
