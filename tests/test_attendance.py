@@ -419,3 +419,17 @@ def test_a_withdrawal_ends_make_ups_pending_and_accepted(app, client, auth, live
         assert db.session.get(MakeupRequest, pending.id).status == "declined"
     auth.login_as(live.ana)
     assert client.get(f"/sessions/{first}/live").status_code in (403, 404)
+
+
+def test_minutes_the_roll_refuses_are_answered_next_to_the_person(app, client, auth, live):
+    """Without JavaScript, minutes that are not a number or below zero come back with the
+    message in that person's row (a walkthrough saw the roll again with no message)."""
+    auth.login_as(live.fran)
+    for minutes in ("-5", "abc"):
+        answer = client.post(f"/sessions/{live.sid}/roll",
+                             data={"user_id": str(live.ana.id), "status": "late", "minutes": minutes})
+        assert answer.status_code == 422
+        html = answer.get_data(as_text=True)
+        row = html[html.index(f'id="roll-{live.ana.id}"'):]
+        row = row[: row.index("</tr>") if "</tr>" in row else 3000]
+        assert "Enter the minutes attended." in row or "Not a valid integer value." in row, minutes

@@ -206,6 +206,10 @@ def mark(session_id: int):
                 return redirect_to(
                     url_for("attendance.roll_page", session_id=session.id, _anchor=f"roll-{entry.user_id}-message")
                 )
+    if entry is None and isinstance(form.user_id.data, int):
+        # A field refused (minutes not a number, out of range): the errors go next to that
+        # person's row, not lost in a page without them.
+        entry = next((e for e in roll.roll(session) if e.user_id == form.user_id.data), None)
     if entry is not None and wants_fragment():
         return render_page("attendance/_roll_entry.html", status=422, e=entry, s=session, form=form, done=False)
     forms = {entry.user_id: form} if entry is not None else {}
