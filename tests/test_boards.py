@@ -281,6 +281,20 @@ def test_withdrawal_deactivation_and_suspension_take_effect_on_the_next_request(
     with app.app_context():
         assert db.session.execute(db.select(BoardSuspension)).scalar_one().user_id == world.peers_in[1].id
         assert db.session.execute(db.select(AuditEvent.id).where(AuditEvent.action == "board.user_suspended")).first()
+    # Suspending them again says they are kept off already (and until when); a short reason is
+    # answered with what the reason needs.
+    again = facilitator.post(
+        f"/boards/{world.board_in}/suspend",
+        data={"user_id": str(world.peers_in[1].id), "days": "7", "reason": "Again"},
+    )
+    assert "is already kept off" in text_of(facilitator.get(again.headers["Location"].split("#")[0]))
+    short = facilitator.post(
+        f"/boards/{world.board_in}/suspend",
+        data={"user_id": str(world.peers_in[0].id), "days": "7", "reason": "no"},
+    )
+    assert "Give a reason of 3 to 300 characters." in text_of(facilitator.get(short.headers["Location"].split("#")[0]))
+    with app.app_context():
+        assert len(db.session.execute(db.select(BoardSuspension)).scalars().all()) == 1
 
 
 def test_a_facilitator_cannot_suspend_someone_of_another_cohort(app):

@@ -106,7 +106,13 @@ class SuspendForm(PortalForm):
         choices=[SelectChoice("1", "1 day"), SelectChoice("7", "7 days"), SelectChoice("30", "30 days")],
         default="7",
     )
-    reason = StringField("Reason", validators=[DataRequired("Give a reason."), Length(min=3, max=300)])
+    reason = StringField(
+        "Reason",
+        validators=[
+            DataRequired("Give a reason."),
+            Length(min=3, max=300, message="Give a reason of 3 to 300 characters."),
+        ],
+    )
 
 
 class ConsentForm(PortalForm):

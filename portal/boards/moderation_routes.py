@@ -7,7 +7,7 @@ from flask import abort, request, url_for
 from flask_login import current_user, login_required
 
 from portal import inputs
-from portal.authz import can, require
+from portal.authz import board_suspended, can, require
 from portal.boards import bp, pages, posting
 from portal.boards.access import board_for, next_or, post_for, thread_for
 from portal.boards.forms import (
@@ -21,7 +21,7 @@ from portal.boards.forms import (
 )
 from portal.extensions import db
 from portal.markup import render_markdown
-from portal.models import Board, User
+from portal.models import Board, BoardSuspension, User
 from portal.web import redirect_to, render_page
 
 
@@ -122,6 +122,16 @@ def suspend(board_id: int):
     post_id = inputs.optional_record_id(request.form.get("post_id"))
     place = f"post-{post_id}" if post_id else "suspend"
     # Only someone who reads this board can be kept off it, and never one of its moderators.
+    if person is not None and board_suspended(person, board):
+        until = db.session.execute(
+            db.select(db.func.max(BoardSuspension.until)).where(
+                BoardSuspension.board_id == board.id, BoardSuspension.user_id == person.id,
+                BoardSuspension.lifted_at.is_(None),
+            )
+        ).scalar_one()
+        already = f"{person.display_name} is already kept off {board.title} until {until:%-d %b %Y}."
+        pages.notice(place, already, "error")
+        return redirect_to(back)
     if person is None or not can(person, "read_board", board) or can(person, "moderate_board", board):
         pages.notice(place, "Choose someone who takes part in this board.", "error")
         return redirect_to(back)
