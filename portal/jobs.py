@@ -219,6 +219,11 @@ def nudge() -> None:
 
 @event.listens_for(db.session, "after_commit")
 def _after_commit(session):
+    if session.in_nested_transaction():
+        # A savepoint was released (SQLAlchemy calls this hook for those too): the outer
+        # transaction still holds its changes (and, on SQLite, the write lock a delivery in
+        # this thread would wait for forever). The outer commit nudges.
+        return
     if not session.info.pop("mail_written", False):
         return
     if has_request_context():
