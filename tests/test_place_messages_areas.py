@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.models import CohortSession, Item, Role, User, utcnow
 from tests.exam_helpers import make_bank, open_offering, shown_items
 from tests.exam_helpers import start as start_attempt
-from tests.factories import AuthActions
+from tests.factories import AuthActions, text_of
 from tests.test_attendance import code_of, move
 from tests.test_place_messages import assert_answered_in, element
 from tests.world import World
@@ -303,6 +303,14 @@ def test_a_crisis_phrase_lands_on_the_resources(app):
     assert response.headers["Location"].endswith("#crisis")
     html = trainee.get(response.headers["Location"].split("#")[0]).get_data(as_text=True)
     assert 'id="crisis"' in html and "Your post is on the board." in html
+    # The page of the thread that shows the reply, with what came before it (a short thread: the
+    # first page), not the reply alone (a walkthrough saw only the reply, with seen= given).
+    assert "after=" not in response.headers["Location"]
+    seen = trainee.post(f"/threads/{world.thread_id}/reply", data={"body": "I still want to die.",
+                                                                   "seen": str(world.peer_post_id)})
+    assert "after=" not in seen.headers["Location"]
+    again = trainee.get(seen.headers["Location"].split("#")[0])
+    assert "Hello" in text_of(again) and "I still want to die." in text_of(again)
 
 
 # --- "Your details" ------------------------------------------------------------------------------------------

@@ -56,8 +56,9 @@ DEFAULT_TEXTS = {
     "crisis_resources": (
         "If you are thinking about suicide or are worried about your safety, you are not alone. "
         "In the US, call or text **988** (the 988 Suicide & Crisis Lifeline), or chat at "
-        "https://988lifeline.org. If you are in immediate danger, call 911. Your facilitator "
-        "has been told so they can check in with you."
+        "https://988lifeline.org. If you are in immediate danger, call 911. The people who look "
+        "after this board (your facilitator, or the programme team) have been told so they can "
+        "check in with you."
     ),
     "crisis_phrases": "\n".join(
         [

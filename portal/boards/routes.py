@@ -235,10 +235,9 @@ def reply(thread_id: int):
                 response.vary.add("HX-Request")
                 return response
             pages.notice(f"post-{posted.post.id}", message)
-            if posted.crisis:  # the resources come first, at the top of the thread
-                target = url_for(
-                    "boards.thread", thread_id=thread.id, after=seen, crisis=posted.post.id, _anchor="crisis"
-                )
+            if posted.crisis:  # the resources first, on the page of the thread that shows the post
+                values = {**pages.post_location(current_user, posted.post), "crisis": posted.post.id}
+                target = url_for("boards.thread", **{**values, "_anchor": "crisis"})
             else:
                 target = pages.post_url(current_user, posted.post)
             return redirect(target, code=303)
