@@ -101,3 +101,21 @@ def test_dashboard_queries_do_not_grow_with_the_programme(client, auth, make_use
     with queries() as many:
         assert client.get("/dashboard/admin").status_code == 200
     assert len(few) == len(many)
+
+
+def test_a_supervisor_sees_a_finished_cohort_as_completed_and_staff_are_not_told_about_partners(
+    client, auth, make_user, make_cohort
+):
+    from datetime import date
+
+    fran = make_user(roles=[Role.FACILITATOR])
+    sam = make_user(roles=[Role.SUPERVISOR], name="Sam Super")
+    gina = make_user(name="Gina Graduate")
+    make_cohort(facilitators=[fran], trainees=[gina], supervisor=sam, name="Old Cohort",
+                first_day=date.today() - timedelta(weeks=10))
+    auth.login_as(sam)
+    text = text_of(client.get("/dashboard/supervisor"))
+    assert "Old Cohort: Completed" in text and "Old Cohort: Enrolled" not in text
+    assert "not shared with your partner" not in text
+    auth.login_as(gina)
+    assert "not shared with your partner or supervisor" in text_of(client.get("/dashboard/trainee"))
