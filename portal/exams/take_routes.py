@@ -21,6 +21,7 @@ from portal.exams.forms import AnswersForm, StartForm, SubmitForm
 from portal.extensions import db
 from portal.inputs import record_id
 from portal.models import Attempt, AttemptItem, ItemVersion, Offering, utcnow
+from portal.templating import localtime
 from portal.web import get_or_404, redirect_to, render_page, say_here
 
 PER_PAGE_ONE = 1
@@ -212,7 +213,7 @@ def save_answers(attempt_id: int):
     message, status, saved = None, 200, None
     try:
         saved = service.save_answers(attempt, answers, flags)
-        message = f"Saved at {utcnow():%H:%M:%S} UTC."
+        message = f"Saved at {localtime(utcnow(), '%H:%M:%S')}."  # in the person's own zone
     except KeyError:
         abort(404)
     except service.Refused as refused:
