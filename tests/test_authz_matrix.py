@@ -1292,11 +1292,19 @@ def _assessment_rows() -> dict[tuple[str, str], Row]:
                 and r.finalised_by_id == act.user_id
             ),
         ),
+        # Cohort Out's sitting: trainee_out's finalised result (Peer In 1's in Cohort In is the
+        # one a certificate was issued on, which stays: see test_certification).
         ("assessment.unlock", "POST"): Row(
-            staff,
-            url=lambda w: {"trainee_id": w.peers_in[0].id},
+            only("facilitator_out", "admin"),
+            url=lambda w: {"exam_id": w.out_exam_id, "trainee_id": P(w, "trainee_out").id},
             body=lambda w: {"reason": "Marked against the wrong person"},
-            effect=lambda w, act: result_of(w, w.peers_in[0].id).finalised_at is None,
+            effect=lambda w, act: one(
+                w,
+                db.select(OralExamResult.finalised_at).where(
+                    OralExamResult.exam_id == w.out_exam_id, OralExamResult.trainee_id == P(w, "trainee_out").id
+                ),
+            )
+            is None,
         ),
         ("assessment.add_reexaminee", "POST"): Row(
             staff,

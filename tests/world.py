@@ -271,6 +271,7 @@ class World:
             )
             db.session.commit()
             self.exam_id, self.item_ids, self.template_id = exam.id, [i.id for i in items], template.id
+            self.out_exam_id = out_exam.id
             # supervisor_in's unsubscribe link of the weekly reminder (a token in a mail).
             self.unsubscribe_token = competencies.unsubscribe_token(self.app.secret_key, p["supervisor_in"].id)
         self.values.update(
