@@ -51,6 +51,7 @@ bench: setup
 	$(PY) benchmarks/attendance.py
 	$(PY) benchmarks/exams.py
 	$(PY) benchmarks/boards.py
+	$(PY) benchmarks/search.py
 
 lint: setup
 	$(VENV)/bin/ruff check portal tests

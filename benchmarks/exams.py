@@ -140,6 +140,23 @@ def main():
             t.start()
         for t in threads:
             t.join()
+
+        # The trivial route under the same burst: as many /healthz at the same moment.
+        health_barrier, health_lat = threading.Barrier(len(people)), []
+
+        def press_healthz():
+            client = Browser(base)
+            health_barrier.wait()
+            began = time.perf_counter()
+            client.get("/healthz")
+            with lock:
+                health_lat.append(time.perf_counter() - began)
+
+        threads = [threading.Thread(target=press_healthz) for _ in people]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
         if not all(a.isdigit() for a in attempt_of.values()):
             status, _, body = browsers[people[0].id][0].request(
                 "POST", f"/exams/offerings/{offering_id}/start", {}, browsers[people[0].id][1]
@@ -196,6 +213,10 @@ def main():
         f"{'synchronized start of ' + str(len(start_lat)):<34} p95 {p95(start_lat) * 1000:6.1f} ms"
         f"   steady navigation p95 {p95(n_lat) * 1000:6.1f} ms  ratio {p95(start_lat) / p95(n_lat):5.2f}"
         "  (target <= 5)"
+    )
+    print(
+        f"{'  beside ' + str(len(health_lat)) + ' simultaneous /healthz':<34} p95 {p95(health_lat) * 1000:6.1f} ms"
+        f"   ratio of p95s {p95(start_lat) / p95(health_lat):5.2f}"
     )
 
     from portal.exams.analysis import analyse

@@ -640,3 +640,30 @@ def test_a_notification_about_a_post_past_the_first_page_opens_the_page_that_sho
     [mailed] = [m for m in outbox if m["To"] == w.people["trainee_in"].email]
     body = mailed.get_body(("plain",)).get_content()
     assert f"#post-{post_id}-message" in body and "after=" in body
+
+
+def test_the_directory_says_who_is_certified_and_pages_through_everyone(app, w, make_user):
+    """Peer In 1 holds the world's certificate: the directory says so, for no one else; with
+    more people listed than a page holds, every one of them is on exactly one page."""
+    from portal.directory.core import PAGE_SIZE
+    from portal.models import DirectoryEntry
+
+    reader = client_as(app, w, "trainee_out")
+    html = reader.get("/directory").get_data(as_text=True)
+    entries = {m.group(1): m.group(2) for m in re.finditer(r'id="member-(\d+)">(.*?)</li>', html, re.S)}
+    assert "Certified" in entries[str(w.peers_in[0].id)]
+    assert "Certified" not in entries[str(w.peers_out[0].id)] and html.count("Certified") == 1
+    names = [f"Listed Person {n:02d}" for n in range(PAGE_SIZE + 5)]
+    with app.app_context():
+        for name in names:
+            person = make_user(name=name)
+            db.session.add(DirectoryEntry(user_id=person.id, listed=True, region="Ohio", interests="peer work"))
+        db.session.commit()
+    seen, number = [], 1
+    while True:
+        html = reader.get("/directory", query_string={"region": "Ohio", "page": number}).get_data(as_text=True)
+        seen += [n for n in names if n in html]
+        if "Next page" not in html:
+            break
+        number += 1
+    assert number >= 2 and sorted(seen) == names  # each once, none lost between pages
