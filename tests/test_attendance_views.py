@@ -85,9 +85,14 @@ def test_feedback_prompt_on_the_dashboard_when_due(app, client, auth, make_user,
     assert client.post(f"/sessions/{w2}/feedback", data={"usefulness": "4"}).status_code == 303
     page = client.get("/dashboard/trainee").get_data(as_text=True)
     assert f"/sessions/{w2}/feedback" not in page and f"/sessions/{w1}/feedback" in page  # asked once
+    # The live page asks too, once, for the session it is about.
+    live_w1 = client.get(f"/sessions/{w1}/live").get_data(as_text=True)
+    assert f"/sessions/{w1}/feedback" in live_w1 and "Tell us how useful this session was" in live_w1
+    assert "Tell us how useful this session was" not in client.get(f"/sessions/{w2}/live").get_data(as_text=True)
     auth.login_as(ben)  # absent at week 2: not asked about it; late at week 1: asked
     page = client.get("/dashboard/trainee").get_data(as_text=True)
     assert f"/sessions/{w2}/feedback" not in page and f"/sessions/{w1}/feedback" in page
+    assert "Tell us how useful this session was" not in client.get(f"/sessions/{w2}/live").get_data(as_text=True)
     # Not before the session has ended, nor more than a week after.
     move(app, w1, utcnow() - timedelta(days=9))
     move(app, w2, utcnow() - timedelta(minutes=30))

@@ -128,3 +128,33 @@ def test_the_live_page_and_the_roll_are_readable_at_360_px(browser, live_server,
         assert fits["scroll"] <= 360, ("trainee live page", fits)
     finally:
         context.close()
+
+
+def test_the_roll_prints_as_a_plain_table(page, app, make_user, make_cohort):
+    """The printable roll (print stylesheet): printed, the page is the session's heading and a
+    table of every person with their status and minutes; the site's navigation, the buttons and
+    the make-up section are left off the paper."""
+    fran = make_user("fran.print@example.org", roles=[Role.FACILITATOR], name="Fran Print")
+    people = [make_user(f"print{i}@example.org", name=f"Printed Person {i}") for i in range(3)]
+    cohort = make_cohort(facilitators=[fran], trainees=people)
+    sid = cohort.session_ids[0]
+    with app.app_context():
+        from portal.attendance import roll
+        from portal.models import User
+
+        session = db.session.get(CohortSession, sid)
+        session.starts_at = utcnow() - timedelta(hours=3)
+        roll.mark(session, people[0].id, "late", 95, None, db.session.get(User, fran.id))
+        db.session.commit()
+    sign_in(page, fran.email, DEFAULT_PASSWORD)
+    page.wait_for_url("**/dashboard/facilitator")
+    page.goto(f"/sessions/{sid}/roll")
+    table = page.locator("table.print-only")
+    assert not table.is_visible()  # on screen: the one-click roll instead
+    page.emulate_media(media="print")
+    assert table.is_visible()
+    printed = " ".join(table.inner_text().split())
+    assert all(f"Printed Person {i}" in printed for i in range(3)) and "95" in printed
+    for hidden in (".site-header", "ul.roll", "#makeups", ".site-footer"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    assert page.locator("main h1").is_visible()
