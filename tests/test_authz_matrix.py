@@ -1653,6 +1653,7 @@ def _notify_rows() -> dict[tuple[str, str], Row]:
             ),
         ),
         ("messages.conversation", "GET"): Row(IN_CONVERSATION),
+        ("messages.new_messages", "GET"): Row(IN_CONVERSATION),
         ("messages.send", "POST"): Row(
             IN_CONVERSATION,
             body=lambda w: {"body": "A matrix message."},

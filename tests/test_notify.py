@@ -667,3 +667,31 @@ def test_the_directory_says_who_is_certified_and_pages_through_everyone(app, w, 
             break
         number += 1
     assert number >= 2 and sorted(seen) == names  # each once, none lost between pages
+
+
+def test_an_open_conversation_says_when_new_messages_come(app, w):
+    """The conversation page polls for messages after the last it shows: nothing new is a 204;
+    a message from the other person is "1 new message"; one's own, or one from someone one
+    blocked, is not new; someone outside the conversation gets a 404."""
+    from portal.models import Block
+
+    peer = w.peers_in[1]
+    list_me(app, w, peer)
+    writer = client_as(app, w, "trainee_out")
+    sent = writer.post(f"/messages/new/{peer.id}", data={"subject": "Poll me", "body": "First words."})
+    url = sent.location.split("#")[0]
+    conversation_id = int(url.rstrip("/").rsplit("/", 1)[-1])
+    reader = client_as(app, w, peer)
+    html = reader.get(url).get_data(as_text=True)
+    seen = int(re.search(r"/messages/%d/new\?seen=(\d+)" % conversation_id, html).group(1))
+    poll = f"/messages/{conversation_id}/new?seen={seen}"
+    assert reader.get(poll).status_code == 204
+    writer.post(f"/messages/{conversation_id}/send", data={"body": "Second words."})
+    answer = reader.get(poll)
+    assert answer.status_code == 200 and "1 new message" in text_of(answer)
+    assert writer.get(f"/messages/{conversation_id}/new?seen={seen}").status_code == 204  # their own
+    with app.app_context():
+        db.session.add(Block(blocker_id=peer.id, blocked_id=w.people["trainee_out"].id))
+        db.session.commit()
+    assert reader.get(poll).status_code == 204  # from someone blocked: not shown, not new
+    assert client_as(app, w, "trainee_in").get(poll).status_code == 404

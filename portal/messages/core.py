@@ -157,6 +157,19 @@ def _started_by_blocked(user_id: int):
     )
 
 
+def new_since(conversation_id: int, user_id: int, seen: int) -> int:
+    """Messages after `seen` in this conversation that this person is shown as new: by someone
+    else, not by someone they blocked, not removed (an open conversation's poll)."""
+    return db.session.execute(
+        db.select(db.func.count(DirectMessage.id)).where(
+            DirectMessage.conversation_id == conversation_id,
+            DirectMessage.id > seen,
+            DirectMessage.author_id != user_id,
+            _seen_by(user_id),
+        )
+    ).scalar_one()
+
+
 def hidden_from(conversation: Conversation, user_id: int) -> bool:
     return (
         db.session.execute(

@@ -184,6 +184,19 @@ def conversation(conversation_id: int):
     return _page(_conversation(conversation_id))
 
 
+@bp.get("/messages/<int:conversation_id>/new")
+@login_required
+def new_messages(conversation_id: int):
+    """The open conversation's poll: 204 while nothing new came after `seen` (the last message
+    the page shows), else "N new messages" with a link that shows them."""
+    conversation = _conversation(conversation_id)
+    seen = inputs.optional_record_id(request.args.get("seen")) or 0
+    count = core.new_since(conversation.id, current_user.id, seen)
+    if not count:
+        return "", 204
+    return render_page("notify/_new_messages.html", None, conversation=conversation, seen=seen, count=count)
+
+
 @bp.post("/messages/<int:conversation_id>/send")
 @login_required
 def send(conversation_id: int):
