@@ -16,6 +16,7 @@ from portal.exams.results import best_attempt
 from portal.extensions import db
 from portal.models import Attempt, AttemptItem, AuditEvent, Item, ItemVersion, Offering, Role, utcnow
 from tests.exam_helpers import make_bank, open_offering, shown_items, start
+from tests.factories import text_of
 
 
 @pytest.fixture
@@ -214,6 +215,21 @@ def test_an_attempt_read_after_its_deadline_is_submitted(app, client, auth, setu
         assert db.session.get(Attempt, attempt_id).submitted_by == "deadline"
 
 
+def test_the_facilitator_sees_each_trainees_attempts_and_scores(app, client, auth, setup):
+    facilitator, trainees, _, offering_id = setup
+    auth.login_as(trainees[0])
+    attempt_id = start(client, offering_id)
+    page = client.get(f"/exams/attempts/{attempt_id}").get_data(as_text=True)
+    assert 'hx-history="false"' in page  # kept out of htmx's history cache (no answers left behind)
+    client.post(f"/exams/attempts/{attempt_id}/submit")
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        correct, count = attempt.correct, attempt.item_count
+    auth.login_as(facilitator)
+    text = text_of(client.get(f"/exams/offerings/{offering_id}"))
+    assert trainees[0].name in text and f"{correct}/{count}" in text.replace(" / ", "/").replace(" of ", "/")
+
+
 def test_extra_time_for_a_named_trainee(app, client, auth, setup):
     facilitator, trainees, _, offering_id = setup
     auth.login_as(facilitator)
@@ -278,6 +294,16 @@ def test_the_key_never_reaches_the_browser_before_submission(app, client, auth, 
         db.session.commit()
     review = client.get(f"/exams/attempts/{attempt_id}/review").get_data(as_text=True)
     assert "RATIONALE-" in review
+    # Review at once off again: once the test window has closed, the review opens.
+    with app.app_context():
+        offering = db.session.get(Attempt, attempt_id).offering
+        offering.review_at_once = False
+        db.session.commit()
+    assert client.get(f"/exams/attempts/{attempt_id}/review").status_code == 403
+    with app.app_context():
+        db.session.get(Attempt, attempt_id).offering.closes_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    assert "RATIONALE-" in client.get(f"/exams/attempts/{attempt_id}/review").get_data(as_text=True)
 
 
 def test_attempts_and_wait_are_enforced(app, client, auth, setup):
@@ -462,6 +488,19 @@ def test_gift_import_preview_save_export_reimport(app, client, auth, make_user):
         assert item.current.options[0]["text"] == "Offer a phone dial-in number or SMS" and item.current.number == 2
     csv_export = client.get("/exams/bank/export.csv").get_data(as_text=True)
     assert csv_export.startswith("id_number,title,week,competency,status,stem,option_1")
+    # A filtered part of the bank: week 3 only, in both formats.
+    import csv
+    import io
+
+    week3 = list(csv.DictReader(io.StringIO(
+        client.get("/exams/bank/export.csv", query_string={"week": "3"}).get_data(as_text=True)
+    )))
+    with app.app_context():
+        in_week3 = db.session.scalar(db.select(db.func.count(Item.id)).where(Item.week == 3))
+    assert 0 < len(week3) == in_week3 < 9 and {row["week"] for row in week3} == {"3"}
+    assert "html one" not in {row["title"] for row in week3}
+    week3_gift = client.get("/exams/bank/export.gift", query_string={"week": "3"}).get_data(as_text=True)
+    assert "Low data plans" in week3_gift and "html one" not in week3_gift
     csv_again = client.post("/exams/bank/import", data={"kind": "csv", "source": csv_export, "action": "preview"})
     assert csv_again.status_code == 200 and csv_again.get_data(as_text=True).count(": unchanged") == 9
 

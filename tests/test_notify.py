@@ -683,7 +683,7 @@ def test_an_open_conversation_says_when_new_messages_come(app, w):
     conversation_id = int(url.rstrip("/").rsplit("/", 1)[-1])
     reader = client_as(app, w, peer)
     html = reader.get(url).get_data(as_text=True)
-    seen = int(re.search(r"/messages/%d/new\?seen=(\d+)" % conversation_id, html).group(1))
+    seen = int(re.search(rf"/messages/{conversation_id}/new\?seen=(\d+)", html).group(1))
     poll = f"/messages/{conversation_id}/new?seen={seen}"
     assert reader.get(poll).status_code == 204
     writer.post(f"/messages/{conversation_id}/send", data={"body": "Second words."})
