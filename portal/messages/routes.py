@@ -76,9 +76,12 @@ PICK_LIMIT = 200
 def _inbox_page(form: GroupForm, status: int = 200):
     rows = core.inbox(current_user)
     chosen = [i for i in (form.to.data or []) if isinstance(i, int)]
-    people = core.pickable(
-        message_candidates(current_user), current_user, (form.find.data or "").strip()[:80], chosen, PICK_LIMIT
-    )
+    needle = (form.find.data or "").strip()[:80]
+    problem = inputs.single_line_problem(needle)  # the one input policy: no control characters
+    if problem:
+        form.find.errors = [*form.find.errors, problem] if isinstance(form.find.errors, list) else [problem]
+        needle = ""
+    people = core.pickable(message_candidates(current_user), current_user, needle, chosen, PICK_LIMIT)
     form.to.choices = [(p.id, p.display_name) for p in people]
     return render_page(
         "notify/messages.html",
