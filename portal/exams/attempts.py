@@ -275,6 +275,21 @@ def _items_query():
     )
 
 
+@functools.cache
+def _item_update(columns: tuple[str, ...]):
+    """The UPDATE of one attempt item's `columns`, built once per set of columns (an autosave
+    runs on every click): parameters iid, aid and new_<column> for each column."""
+    return (
+        update(AttemptItem)
+        .where(
+            AttemptItem.id == bindparam("iid", type_=Integer),
+            AttemptItem.attempt_id == bindparam("aid", type_=Integer),
+        )
+        .values({name: bindparam(f"new_{name}") for name in columns})
+        .execution_options(synchronize_session=False)
+    )
+
+
 def save_answers(
     attempt: Attempt | AnswerState,
     answers: dict[int, int | None],
@@ -320,10 +335,8 @@ def save_answers(
             changes.setdefault(item_id, {})["flagged"] = flag
     for item_id, values in changes.items():
         db.session.execute(
-            update(AttemptItem)
-            .where(AttemptItem.id == item_id, AttemptItem.attempt_id == attempt.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            _item_update(tuple(sorted(values))),
+            {**{f"new_{name}": value for name, value in values.items()}, "iid": item_id, "aid": attempt.id},
         )
     changed = sum(len(v) - ("answered_at" in v) for v in changes.values())
     db.session.commit()

@@ -21,7 +21,7 @@ from portal.exams.forms import AnswersForm, StartForm, SubmitForm
 from portal.extensions import db
 from portal.inputs import record_id
 from portal.models import Attempt, AttemptItem, ItemVersion, Offering, utcnow
-from portal.templating import localtime
+from portal.templating import localtime, viewer_zone
 from portal.web import get_or_404, redirect_to, render_page, say_here
 
 PER_PAGE_ONE = 1
@@ -211,9 +211,10 @@ def save_answers(attempt_id: int):
     view = "one" if request.form.get("view") == "one" else "all"
     number = record_id_or_one(request.form.get("q"))
     message, status, saved = None, 200, None
+    zone = viewer_zone().key  # read before the save commits (after it, the person would be read again)
     try:
         saved = service.save_answers(attempt, answers, flags)
-        message = f"Saved at {localtime(utcnow(), '%H:%M:%S')}."  # in the person's own zone
+        message = f"Saved at {localtime(utcnow(), '%H:%M:%S', zone)}."  # in the person's own zone
     except KeyError:
         abort(404)
     except service.Refused as refused:
