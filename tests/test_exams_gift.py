@@ -210,3 +210,22 @@ def test_dump_then_parse_gives_the_same_items(specs):
     assert [(q.title, q.stem, [(o.text, o.correct) for o in q.options]) for q in result.items] == [
         (q.title, q.stem, [(o.text, o.correct) for o in q.options]) for q in items
     ]
+
+
+def test_a_question_of_a_type_the_test_cannot_take_is_reported_with_its_line():
+    """"Unknown type" for a 40-item multiple-choice test: a question of a type Moodle knows but
+    the written test does not take is listed with its line and type (Moodle imports it, so it is
+    not a problem of the file), beside a broken one and the good ones around it."""
+    text = (
+        "::good::Fine {=yes ~no}\n"
+        "\n"
+        "::match::Pair them {=a -> 1 =b -> 2 =c -> 3}\n"
+        "\n"
+        "::num::How many weeks? {#6}\n"
+        "\n"
+        "::bad::Unclosed {=yes ~no\n"
+    )
+    result = gift.parse(text)
+    assert [q.title for q in result.items] == ["good"]
+    assert result.skipped == [(3, "matching"), (5, "numerical")]
+    assert [line for line, _ in result.problems] == [7] and "unclosed brace" in result.problems[0][1]
