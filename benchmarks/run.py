@@ -150,7 +150,10 @@ def run_wrk(base: str, path: str, headers: dict[str, str], script: str) -> Resul
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", "-s", script]
     # The browser's own User-Agent with its cookie, as a person's browser sends them (Flask-Login
     # compares it with the one at sign-in; another would re-sign the cookie on every request).
-    headers = {"User-Agent": Browser.USER_AGENT, **headers}
+    # One connection per request, as a reverse proxy in front of gunicorn (nginx's default
+    # upstream) sends them. Kept alive, wrk's few connections land unevenly on the workers (all
+    # on one, or shared) and the same route measured twice differed by 2.5x from run to run.
+    headers = {"User-Agent": Browser.USER_AGENT, "Connection": "close", **headers}
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     command.append(base + path)

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import case, or_
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
+from werkzeug.local import LocalProxy
 
 from portal.extensions import db
 from portal.models import (
@@ -189,11 +190,7 @@ def visible_sessions(user) -> list[CohortSession]:
             db.select(CohortSession)
             # Each session's cohort (name, zone) in the same query, without the cohort's own
             # session list and facilitators, which calendars never show.
-            .options(
-                joinedload(CohortSession.cohort).options(
-                    lazyload(Cohort.sessions), lazyload(Cohort.facilitator_links)
-                )
-            )
+            .options(joinedload(CohortSession.cohort))
             .where(session_scope(user))
             .order_by(CohortSession.starts_at)
         ).scalars()
@@ -207,7 +204,7 @@ def current_places(user) -> list[tuple[str, Cohort]]:
         for status, cohort in db.session.execute(
             db.select(Enrollment.status, Cohort)
             .join(Cohort, Cohort.id == Enrollment.cohort_id)
-            .options(lazyload(Cohort.facilitator_links))
+            .options(selectinload(Cohort.sessions))  # the dashboard's next session, of each cohort
             .where(Enrollment.user_id == user.id, Enrollment.status != EnrollmentStatus.WITHDRAWN.value)
             .order_by(Enrollment.added_at.desc(), Enrollment.id.desc())
         ).all()
@@ -246,6 +243,8 @@ def session_of(session_id: int) -> CohortSession:
 
 
 def can(user, action: str, obj: object = None) -> bool:
+    if isinstance(user, LocalProxy):  # current_user: the rules read the person many times
+        user = user._get_current_object()
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     rule = RULES.get(action)
@@ -754,6 +753,26 @@ def unread_notifications_count(user):
     community = is_admin(user) or _is(user, Role.FACILITATOR) or _enrolled_anywhere(user)
     statement = _unread_notifications_statement(is_admin(user), community, _connects(user))
     return statement, {"uid": user.id, "now": utcnow()}
+
+
+def navigation_counts(user):
+    """The statement giving, in one row, the navigation's two numbers for `user`: unread
+    notifications they may still see (`unread`) and, for those who use messages, conversations
+    with a message they have not seen (`messages`; portal.messages.core), with its parameters."""
+    community = is_admin(user) or _is(user, Role.FACILITATOR) or _enrolled_anywhere(user)
+    statement = _navigation_statement(is_admin(user), community, _connects(user))
+    return statement, {"uid": user.id, "now": utcnow()}
+
+
+@functools.cache
+def _navigation_statement(admin: bool, community: bool, connects: bool):
+    from sqlalchemy import literal
+
+    from portal.messages.core import unread_conversations_statement
+
+    unread = _unread_notifications_statement(admin, community, connects).scalar_subquery()
+    messages = unread_conversations_statement().scalar_subquery() if connects else literal(0)
+    return db.select(unread.label("unread"), messages.label("messages"))
 
 
 @functools.cache

@@ -11,12 +11,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, session
+from flask import current_app, g, session
 from flask_login import login_user, logout_user
 from sqlalchemy import String, bindparam, func, select, update
 
 from portal.extensions import db
-from portal.models import User, UserRole, UserSession, utcnow
+from portal.models import Enrollment, EnrollmentStatus, User, UserRole, UserSession, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -64,8 +64,14 @@ def end_all_sessions(user: User, reason: str, *, except_token: str | None = None
 
 @functools.cache
 def _session_query():
-    """Built once: the session row's times, its user and the user's role names, by the
-    token's hash (parameter `h`): one statement, and only the user is an ORM object."""
+    """Built once: the session row's times, its user, the user's role names and whether they
+    hold a place in a cohort, by the token's hash (parameter `h`): one statement, and only the
+    user is an ORM object."""
+    enrolled = (
+        select(Enrollment.id)
+        .where(Enrollment.user_id == User.id, Enrollment.status == EnrollmentStatus.ENROLLED.value)
+        .exists()
+    )
     return (
         select(
             UserSession.id,
@@ -74,6 +80,7 @@ def _session_query():
             UserSession.ended_at,
             User,
             func.aggregate_strings(UserRole.role, ",").label("roles"),
+            enrolled.label("enrolled"),
         )
         .join(User, User.id == UserSession.user_id)
         .outerjoin(UserRole, UserRole.user_id == User.id)
@@ -111,4 +118,7 @@ def load_user(token: str) -> User | None:
         db.session.commit()
     user.use_role_names(row.roles)
     user.session_token = token
+    # What portal.authz asks of every trainee's page (reading the community board, the
+    # navigation's count), answered by this same statement for this request.
+    g.setdefault("_enrolled_anywhere", {})[user.id] = bool(row.enrolled)
     return user

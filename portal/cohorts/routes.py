@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal import audit, inputs
@@ -38,7 +39,12 @@ def index():
     valid = form.validate()  # a filter with an error is not applied; its message shows
     now = utcnow()
     status = Cohort.status_expression(now)
-    query = visible_cohorts(current_user).add_columns(status.label("current")).order_by(Cohort.starts_at.desc())
+    query = (
+        visible_cohorts(current_user)
+        .add_columns(status.label("current"))
+        .options(selectinload(Cohort.facilitator_links))  # each row names its facilitators
+        .order_by(Cohort.starts_at.desc())
+    )
     if form.status.data and not form.status.errors:
         query = query.where(status == form.status.data)
     if form.facilitator.data and not form.facilitator.errors:

@@ -5,6 +5,9 @@ message only once it is reported, with its thread around it. Callers commit."""
 
 from __future__ import annotations
 
+import functools
+
+from sqlalchemy import Integer, bindparam
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -201,21 +204,29 @@ def inbox(user: User) -> list:
 def unread_conversations(user_id: int) -> int:
     """How many of the person's conversations hold a message they have not seen: one query
     (the navigation's "new message" indicator), by the same rules as inbox."""
+    return db.session.execute(unread_conversations_statement(), {"uid": user_id}).scalar_one()
+
+
+@functools.cache
+def unread_conversations_statement():
+    """unread_conversations as a statement with the person's id as parameter `uid`, built once
+    (the navigation runs it, inside its one statement, on every page)."""
+    uid = bindparam("uid", type_=Integer)
     unseen = (
         db.select(DirectMessage.id)
         .where(
             DirectMessage.conversation_id == ConversationMember.conversation_id,
             DirectMessage.id > ConversationMember.last_read_id,
-            DirectMessage.author_id != user_id,
-            _seen_by(user_id),
+            DirectMessage.author_id != uid,
+            _seen_by(uid),
         )
         .exists()
     )
-    return db.session.execute(
+    return (
         db.select(db.func.count(ConversationMember.id))
         .join(Conversation, Conversation.id == ConversationMember.conversation_id)
-        .where(ConversationMember.user_id == user_id, ~_started_by_blocked(user_id), unseen)
-    ).scalar_one()
+        .where(ConversationMember.user_id == uid, ~_started_by_blocked(uid), unseen)
+    )
 
 
 def names_of(conversation_ids: list[int], viewer_id: int) -> dict[int, list[str]]:

@@ -58,10 +58,10 @@ class Cohort(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     sessions: Mapped[list[CohortSession]] = relationship(
-        back_populates="cohort", order_by="CohortSession.week", lazy="selectin"
+        back_populates="cohort", order_by="CohortSession.week", lazy="select"
     )
     facilitator_links: Mapped[list[CohortFacilitator]] = relationship(
-        back_populates="cohort", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="cohort", cascade="all, delete-orphan", lazy="select"
     )
 
     @property

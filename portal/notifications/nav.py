@@ -9,16 +9,17 @@ from flask_login import current_user
 
 def counts() -> dict:
     if "_notify_counts" not in g:
-        from portal.authz import can
-        from portal.notifications import core
+        from portal.authz import can, navigation_counts
+        from portal.extensions import db
 
         result = {"unread": 0, "connect": False, "messages": 0}
         if getattr(current_user, "is_authenticated", False):
-            from portal.messages import core as messages
-
-            result["unread"] = core.unread_count(current_user)
+            # Both numbers in one statement (they are what unread_count and
+            # messages.unread_conversations count).
             result["connect"] = can(current_user, "use_messages")
-            if result["connect"]:  # conversations with something unseen: one query
-                result["messages"] = messages.unread_conversations(current_user.id)
+            statement, parameters = navigation_counts(current_user)
+            row = db.session.execute(statement, parameters).one()
+            result["unread"] = row.unread if current_user.deactivated_at is None else 0
+            result["messages"] = row.messages if result["connect"] else 0
         g._notify_counts = result
     return g._notify_counts
