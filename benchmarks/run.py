@@ -7,7 +7,9 @@ One gunicorn server (BENCH_WORKERS workers, 2 by default) on the demo data (`fla
 plus a cohort of 200 paired trainees. Each page is measured in turn and printed beside the
 trivial route (/healthz), measured on the same server just before it, with the ratio of their
 throughputs: a page at 0.25 serves a quarter of the requests per second the server manages
-when it does (almost) nothing.
+when it does (almost) nothing. The BENCH_SECONDS of a page are split into BENCH_ROUNDS turns
+(3), each beside its own /healthz turn; the ratio is the median turn's. BENCH_ONLY=/cohorts
+measures only the pages whose path contains it.
 
 The load comes from `wrk` when it is installed (Debian: `apt-get install wrk`), for
 BENCH_SECONDS per page over BENCH_CONNECTIONS connections; without it (or with
@@ -38,6 +40,10 @@ from tests.server import Browser, gunicorn  # noqa: E402
 
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
+# Each page is measured in ROUNDS turns, each beside its own /healthz turn: the ratio printed is
+# the median of the turns' ratios (a machine whose speed drifts moves both sides of a turn).
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ONLY = os.environ.get("BENCH_ONLY", "")  # measure only the pages whose path contains this
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
@@ -146,8 +152,8 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def run_wrk(base: str, path: str, headers: dict[str, str], script: str) -> Result:
-    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--timeout", "10s", "-s", script]
+def run_wrk(base: str, path: str, headers: dict[str, str], script: str, seconds: int = SECONDS) -> Result:
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "-s", script]
     # The browser's own User-Agent with its cookie, as a person's browser sends them (Flask-Login
     # compares it with the one at sign-in; another would re-sign the cookie on every request).
     # One connection per request, as a reverse proxy in front of gunicorn (nginx's default
@@ -158,7 +164,7 @@ def run_wrk(base: str, path: str, headers: dict[str, str], script: str) -> Resul
         command += ["-H", f"{name}: {value}"]
     command.append(base + path)
     output = subprocess.run(  # noqa: S603 - wrk against our own server on 127.0.0.1
-        command, check=True, capture_output=True, text=True, timeout=SECONDS + 30
+        command, check=True, capture_output=True, text=True, timeout=seconds + 30
     ).stdout
     match = re.search(r"^BENCH (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", output, re.M)
     assert match, f"unexpected wrk output:\n{output}"
@@ -251,23 +257,45 @@ def main():
                 f"   {'/healthz req/s':>14} {'p95 ms':>8}   ratio"
             )
 
-            def run(path, headers):
+            def run(path, headers, seconds):
                 if TOOL == "wrk":
-                    return run_wrk(base, path, headers, str(script))
+                    return run_wrk(base, path, headers, str(script), seconds)
                 return run_python(base, path, headers)
 
+            turn = max(1, round(SECONDS / ROUNDS))
             for path, who, extra in pages[1:]:
-                # The trivial route is measured again right before each page, so a machine
-                # whose load drifts during the run (other processes) skews no ratio.
-                healthz = run("/healthz", {})
-                result = run(path, {**extra, **({"Cookie": people[who]} if who else {})})
+                if ONLY and ONLY not in path:
+                    continue
+                # The trivial route is measured again right before each turn of the page, so a
+                # machine whose load drifts during the run (other processes) skews no ratio.
+                turns = []
+                for _ in range(ROUNDS):
+                    healthz = run("/healthz", {}, turn)
+                    result = run(path, {**extra, **({"Cookie": people[who]} if who else {})}, turn)
+                    turns.append((healthz, result))
+                ratios = sorted(r.rate / h.rate if h.rate else 0.0 for h, r in turns)
+                ratio = ratios[len(ratios) // 2]
+                healthz, result = combine([h for h, _ in turns]), combine([r for _, r in turns])
                 label = path + (" (htmx)" if extra else "")
-                ratio = result.rate / healthz.rate if healthz.rate else 0.0
                 print(
                     f"{label:<34} {who or '-':<12} {result.rate:8.1f} {result.p50_ms:8.1f} {result.p95_ms:8.1f} "
-                    f"{result.errors:6d}   {healthz.rate:14.1f} {healthz.p95_ms:8.1f}   {ratio:5.2f}x",
+                    f"{result.errors:6d}   {healthz.rate:14.1f} {healthz.p95_ms:8.1f}   {ratio:5.2f}x"
+                    + (f"  (turns {min(ratios):.2f}-{max(ratios):.2f})" if len(ratios) > 1 else ""),
                     flush=True,
                 )
+
+
+def combine(results: list[Result]) -> Result:
+    """Several turns of one path as one: all requests over all time; the median turn's
+    percentiles (wrk reports percentiles per run)."""
+    middle = lambda values: sorted(values)[len(values) // 2]  # noqa: E731
+    return Result(
+        sum(r.requests for r in results),
+        sum(r.seconds for r in results),
+        middle([r.p50_ms for r in results]),
+        middle([r.p95_ms for r in results]),
+        sum(r.errors for r in results),
+    )
 
 
 if __name__ == "__main__":

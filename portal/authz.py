@@ -185,30 +185,43 @@ def session_scope(user):
 
 def visible_sessions(user) -> list[CohortSession]:
     """The person's sessions (session_scope), in time order: their calendar and feed."""
-    return list(
-        db.session.execute(
-            db.select(CohortSession)
-            # Each session's cohort (name, zone) in the same query, without the cohort's own
-            # session list and facilitators, which calendars never show.
-            .options(joinedload(CohortSession.cohort))
-            .where(session_scope(user))
-            .order_by(CohortSession.starts_at)
-        ).scalars()
+    return list(db.session.execute(_visible_sessions_statement(), {"uid": user.id}).scalars())
+
+
+@functools.cache
+def _visible_sessions_statement():
+    """Built once, the person as parameter `uid`."""
+    from sqlalchemy import Integer, bindparam
+
+    return (
+        db.select(CohortSession)
+        # Each session's cohort (name, zone) in the same query.
+        .options(joinedload(CohortSession.cohort))
+        .where(session_scope(bindparam("uid", type_=Integer)))
+        .order_by(CohortSession.starts_at)
     )
 
 
 def current_places(user) -> list[tuple[str, Cohort]]:
     """(status, cohort) of the person's places that are not withdrawn, newest first."""
-    return [
-        (status, cohort)
-        for status, cohort in db.session.execute(
-            db.select(Enrollment.status, Cohort)
-            .join(Cohort, Cohort.id == Enrollment.cohort_id)
-            .options(selectinload(Cohort.sessions))  # the dashboard's next session, of each cohort
-            .where(Enrollment.user_id == user.id, Enrollment.status != EnrollmentStatus.WITHDRAWN.value)
-            .order_by(Enrollment.added_at.desc(), Enrollment.id.desc())
-        ).all()
-    ]
+    return [(status, cohort) for status, cohort in db.session.execute(_places_statement(), {"uid": user.id}).all()]
+
+
+@functools.cache
+def _places_statement():
+    """Built once (every trainee page asks): the person is parameter `uid`."""
+    from sqlalchemy import Integer, bindparam
+
+    return (
+        db.select(Enrollment.status, Cohort)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .options(selectinload(Cohort.sessions))  # the dashboard's next session, of each cohort
+        .where(
+            Enrollment.user_id == bindparam("uid", type_=Integer),
+            Enrollment.status != EnrollmentStatus.WITHDRAWN.value,
+        )
+        .order_by(Enrollment.added_at.desc(), Enrollment.id.desc())
+    )
 
 
 def current_enrollment(user) -> Enrollment | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only
 from wtforms import SelectChoice
 
 from portal import audit, people
@@ -27,7 +27,12 @@ def users():
     require("manage_users")
     form = UserSearchForm(request.args)
     valid = form.validate()  # a filter with an error is not applied; its message shows
-    query = db.select(User).options(selectinload(User.role_rows)).order_by(User.display_name, User.id)
+    # The list reads a few columns of each person; their roles come in one query below.
+    query = (
+        db.select(User)
+        .options(load_only(User.display_name, User.email, User.password_hash, User.deactivated_at))
+        .order_by(User.display_name, User.id)
+    )
     if form.q.data and not form.q.errors:
         query = query.where(people.matching(form.q.data))
     if form.role.data and not form.role.errors:
@@ -39,6 +44,15 @@ def users():
     elif form.status.data == "active":
         query = query.where(User.deactivated_at.is_(None), User.password_hash.is_not(None))
     page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
+    roles = dict(
+        db.session.execute(
+            db.select(UserRole.user_id, db.func.aggregate_strings(UserRole.role, ","))
+            .where(UserRole.user_id.in_([person.id for person in page.items]))
+            .group_by(UserRole.user_id)
+        ).all()
+    )
+    for person in page.items:
+        person.use_role_names(roles.get(person.id))
     return render_page("admin/users.html", "user_results", status=200 if valid else 422, form=form, page=page)
 
 

@@ -15,12 +15,13 @@ The rules:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.exc import IntegrityError
 
 from portal import mail
@@ -186,20 +187,26 @@ def standings(trainee_ids: Iterable[int]) -> dict[int, list[Standing]]:
     ids = list(trainee_ids)
     found: dict[tuple[int, int], Standing] = {}
     if ids:
-        for trainee_id, number, status, note, by, at in db.session.execute(
-            db.select(
-                CompetencyRecord.trainee_id,
-                CompetencyRecord.competency,
-                CompetencyRecord.status,
-                CompetencyRecord.note,
-                User.display_name,
-                CompetencyRecord.decided_at,
-            )
-            .outerjoin(User, User.id == CompetencyRecord.decided_by_id)
-            .where(CompetencyRecord.trainee_id.in_(ids))
-        ):
+        for trainee_id, number, status, note, by, at in db.session.execute(_standings_statement(), {"ids": ids}):
             found[(trainee_id, number)] = Standing(number, status, note, by, at)
     return {t: [found.get((t, n)) or Standing(n, PENDING, None, None, None) for n in COMPETENCIES] for t in ids}
+
+
+@functools.cache
+def _standings_statement():
+    """Built once (every trainee's dashboard reads it): the trainees are parameter `ids`."""
+    return (
+        db.select(
+            CompetencyRecord.trainee_id,
+            CompetencyRecord.competency,
+            CompetencyRecord.status,
+            CompetencyRecord.note,
+            User.display_name,
+            CompetencyRecord.decided_at,
+        )
+        .outerjoin(User, User.id == CompetencyRecord.decided_by_id)
+        .where(CompetencyRecord.trainee_id.in_(bindparam("ids", expanding=True)))
+    )
 
 
 def history(trainee_id: int) -> list[CompetencyDecision]:

@@ -15,11 +15,12 @@ The rules:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -277,15 +278,24 @@ def latest_results(trainee_ids: Iterable[int]) -> dict[int, OralExamResult]:
     ids = list(trainee_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        db.select(OralExamResult)
-        .where(OralExamResult.trainee_id.in_(ids), OralExamResult.finalised_at.is_not(None))
-        .order_by(OralExamResult.trainee_id, OralExamResult.finalised_at.desc(), OralExamResult.id.desc())
-    ).scalars()
+    rows = db.session.execute(_latest_results_statement(), {"ids": ids}).scalars()
     latest: dict[int, OralExamResult] = {}
     for row in rows:
         latest.setdefault(row.trainee_id, row)
     return latest
+
+
+@functools.cache
+def _latest_results_statement():
+    """Built once (every trainee's dashboard reads it): the trainees are parameter `ids`."""
+    return (
+        db.select(OralExamResult)
+        .where(
+            OralExamResult.trainee_id.in_(bindparam("ids", expanding=True)),
+            OralExamResult.finalised_at.is_not(None),
+        )
+        .order_by(OralExamResult.trainee_id, OralExamResult.finalised_at.desc(), OralExamResult.id.desc())
+    )
 
 
 def add_for_reexamination(exam: OralExam, trainee: User, by: User) -> OralExamResult:

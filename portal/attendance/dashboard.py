@@ -3,14 +3,16 @@ in the current cohort, and the sessions whose feedback is due. A fixed number of
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, bindparam, or_, select
 
 from portal.attendance import feedback, hours
 from portal.extensions import db
 from portal.models import Attendance, Cohort, CohortSession, FeedbackRequest
+from portal.models.base import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,22 @@ class FeedbackDue:
 def feedback_due(user_id: int, now: datetime) -> list[FeedbackDue]:
     """Sessions (own or make-up) that ended in the last week, that the person attended and
     has not given feedback on yet (the same rule as feedback.is_due): one query."""
-    rows = db.session.execute(
+    parameters = {"uid": user_id, "now": now, "since": now - feedback.ASK_WITHIN - timedelta(hours=12)}
+    rows = db.session.execute(_feedback_due_statement(), parameters).all()
+    out = []
+    for sid, week, title, starts_at, duration, cohort_name in rows:
+        ends_at = starts_at + timedelta(minutes=duration)
+        if ends_at <= now and ends_at >= now - feedback.ASK_WITHIN:
+            out.append(FeedbackDue(sid, week, title, cohort_name))
+    return out
+
+
+@functools.cache
+def _feedback_due_statement():
+    """Built once (every trainee dashboard runs it): the person (`uid`) and the times are
+    parameters."""
+    uid = bindparam("uid", type_=Integer)
+    return (
         select(
             CohortSession.id,
             CohortSession.week,
@@ -34,25 +51,19 @@ def feedback_due(user_id: int, now: datetime) -> list[FeedbackDue]:
             Cohort.name,
         )
         .join(Cohort, Cohort.id == CohortSession.cohort_id)
-        .join(Attendance, (Attendance.session_id == CohortSession.id) & (Attendance.user_id == user_id))
+        .join(Attendance, (Attendance.session_id == CohortSession.id) & (Attendance.user_id == uid))
         .outerjoin(
             FeedbackRequest,
-            (FeedbackRequest.session_id == CohortSession.id) & (FeedbackRequest.user_id == user_id),
+            (FeedbackRequest.session_id == CohortSession.id) & (FeedbackRequest.user_id == uid),
         )
         .where(
             Attendance.status.in_(feedback.ATTENDED),
             or_(FeedbackRequest.id.is_(None), FeedbackRequest.answered.is_(False)),
-            CohortSession.starts_at < now,
-            CohortSession.starts_at > now - feedback.ASK_WITHIN - timedelta(hours=12),
+            CohortSession.starts_at < bindparam("now", type_=UTCDateTime),
+            CohortSession.starts_at > bindparam("since", type_=UTCDateTime),
         )
         .order_by(CohortSession.starts_at)
-    ).all()
-    out = []
-    for sid, week, title, starts_at, duration, cohort_name in rows:
-        ends_at = starts_at + timedelta(minutes=duration)
-        if ends_at <= now and ends_at >= now - feedback.ASK_WITHIN:
-            out.append(FeedbackDue(sid, week, title, cohort_name))
-    return out
+    )
 
 
 def trainee_context(user_id: int, cohort_id: int | None, now: datetime) -> dict:

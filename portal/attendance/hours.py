@@ -94,13 +94,21 @@ def summarise(records: list[Record], rule: Rule = Rule()) -> Summary:
 
 
 def rule_from_settings(db_session: Session) -> Rule:
-    from portal.models import AttendanceSettings
-
-    row = db_session.get(AttendanceSettings, 1)
+    row = db_session.execute(_settings_statement()).first()
     if row is None:
         return Rule()
     counted = frozenset(s for s in row.counted_statuses.split(",") if s and s not in ("absent", "excused"))
     return Rule(min_minutes=row.min_minutes, counted=counted)
+
+
+@cache
+def _settings_statement():
+    """The two columns the rule reads of the programme's one settings row, built once."""
+    from portal.models import AttendanceSettings
+
+    return select(AttendanceSettings.min_minutes, AttendanceSettings.counted_statuses).where(
+        AttendanceSettings.id == 1
+    )
 
 
 @cache
@@ -114,17 +122,34 @@ def _session_aliases():
 
 def records_for(db_session: Session, cohort_id: int, user_ids: list[int] | None = None) -> dict[int, list[Record]]:
     """Attendance of the cohort's sessions and accepted make-ups standing in for them, by
-    person: two queries whatever the number of people."""
+    person (own records first): one query whatever the number of people."""
+    parameters = {"cohort_id": cohort_id} if user_ids is None else {"cohort_id": cohort_id, "ids": list(user_ids)}
+    out: dict[int, list[Record]] = {}
+    for user_id, week, status, minutes, makeup in db_session.execute(
+        _records_statement(user_ids is not None), parameters
+    ):
+        out.setdefault(user_id, []).append(Record(week, status, minutes, makeup=bool(makeup)))
+    return out
+
+
+@cache
+def _records_statement(for_some: bool):
+    """Built once (every trainee dashboard and cohort page reads hours): the cohort
+    (`cohort_id`) and, `for_some`, the people (`ids`) are parameters."""
+    from sqlalchemy import Integer, bindparam, literal_column, union_all
+
     from portal.models import Attendance, CohortSession, MakeupRequest
 
+    cohort_id = bindparam("cohort_id", type_=Integer)
+    own_record, makeup_record = literal_column("0").label("makeup"), literal_column("1").label("makeup")
     own = (
-        select(Attendance.user_id, CohortSession.week, Attendance.status, Attendance.minutes)
+        select(Attendance.user_id, CohortSession.week, Attendance.status, Attendance.minutes, own_record)
         .join(CohortSession, CohortSession.id == Attendance.session_id)
         .where(CohortSession.cohort_id == cohort_id)
     )
     own_session, host = _session_aliases()
     made_up = (
-        select(Attendance.user_id, own_session.week, Attendance.status, Attendance.minutes)
+        select(Attendance.user_id, own_session.week, Attendance.status, Attendance.minutes, makeup_record)
         .join(
             MakeupRequest,
             (MakeupRequest.host_session_id == Attendance.session_id) & (MakeupRequest.user_id == Attendance.user_id),
@@ -133,15 +158,11 @@ def records_for(db_session: Session, cohort_id: int, user_ids: list[int] | None 
         .join(host, host.id == MakeupRequest.host_session_id)
         .where(own_session.cohort_id == cohort_id, MakeupRequest.status == "accepted", host.week == own_session.week)
     )
-    if user_ids is not None:
-        own = own.where(Attendance.user_id.in_(user_ids))
-        made_up = made_up.where(Attendance.user_id.in_(user_ids))
-    out: dict[int, list[Record]] = {}
-    for user_id, week, status, minutes in db_session.execute(own):
-        out.setdefault(user_id, []).append(Record(week, status, minutes))
-    for user_id, week, status, minutes in db_session.execute(made_up):
-        out.setdefault(user_id, []).append(Record(week, status, minutes, makeup=True))
-    return out
+    if for_some:
+        ids = bindparam("ids", expanding=True)
+        own = own.where(Attendance.user_id.in_(ids))
+        made_up = made_up.where(Attendance.user_id.in_(ids))
+    return union_all(own, made_up).order_by("makeup")
 
 
 def summary(db_session: Session, user_id: int, cohort_id: int, rule: Rule | None = None) -> Summary:
@@ -154,5 +175,6 @@ def summary(db_session: Session, user_id: int, cohort_id: int, rule: Rule | None
 def summaries(db_session: Session, cohort_id: int, user_ids: list[int], rule: Rule | None = None) -> dict[int, Summary]:
     """Every listed trainee of a cohort at once (the roster): three queries in all."""
     rule = rule or rule_from_settings(db_session)
-    records = records_for(db_session, cohort_id, user_ids)
+    # The whole cohort's records (a roster is most of them): no list of hundreds of ids to send.
+    records = records_for(db_session, cohort_id)
     return {uid: summarise(records.get(uid, []), rule) for uid in user_ids}

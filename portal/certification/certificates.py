@@ -9,12 +9,14 @@ A code typed with any case, spaces or dashes is the same code (`normalise`).
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import Integer, bindparam
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -104,12 +106,18 @@ def name_for(user: User, cohort_id: int) -> str:
 
 def current_certificate(user_id: int, cohort_id: int) -> Certificate | None:
     return db.session.execute(
-        db.select(Certificate).where(
-            Certificate.user_id == user_id,
-            Certificate.cohort_id == cohort_id,
-            Certificate.status == CertificateStatus.VALID,
-        )
+        _current_certificate_statement(), {"uid": user_id, "cohort_id": cohort_id}
     ).scalar_one_or_none()
+
+
+@functools.cache
+def _current_certificate_statement():
+    """Built once (every trainee's dashboard asks): the person and the cohort are parameters."""
+    return db.select(Certificate).where(
+        Certificate.user_id == bindparam("uid", type_=Integer),
+        Certificate.cohort_id == bindparam("cohort_id", type_=Integer),
+        Certificate.status == CertificateStatus.VALID,
+    )
 
 
 def certificates_of(user_id: int) -> list[Certificate]:

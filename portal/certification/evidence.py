@@ -5,8 +5,11 @@ attendance (`hours.summary`), the oral exam (`oral_exam.latest_results`), the wr
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, bindparam
 
 from portal.assessment import competencies, oral_exam
 from portal.attendance import hours
@@ -15,10 +18,25 @@ from portal.extensions import db
 from portal.models import Attempt, AttemptStatus, CertificationSettings, Cohort, CohortSession, Offering, utcnow
 
 
+@functools.cache
+def _statements() -> dict:
+    """What every trainee's dashboard reads here, built once: the person (`uid`) and the
+    cohort (`cohort_id`) are parameters."""
+    uid, cohort_id = bindparam("uid", type_=Integer), bindparam("cohort_id", type_=Integer)
+    return {
+        "settings": db.select(CertificationSettings).where(CertificationSettings.cohort_id == cohort_id),
+        "scores": db.select(Attempt.correct, Attempt.item_count).where(
+            Attempt.user_id == uid, Attempt.status == AttemptStatus.SUBMITTED.value, Attempt.correct.is_not(None)
+        ),
+        "offering": db.select(Offering)
+        .where(Offering.cohort_id == cohort_id)
+        .order_by(Offering.opens_at.desc())
+        .limit(1),
+    }
+
+
 def settings_for(cohort_id: int) -> Settings:
-    row = db.session.execute(
-        db.select(CertificationSettings).where(CertificationSettings.cohort_id == cohort_id)
-    ).scalar_one_or_none()
+    row = db.session.execute(_statements()["settings"], {"cohort_id": cohort_id}).scalar_one_or_none()
     if row is None:
         return Settings()
     return Settings(
@@ -33,16 +51,11 @@ def settings_for(cohort_id: int) -> Settings:
 def _written_test(user_id: int, cohort_id: int) -> tuple[float | None, int | None]:
     """(best percent of any submitted attempt, attempts left in the cohort's latest offering)."""
     best = None
-    for correct, count in db.session.execute(
-        db.select(Attempt.correct, Attempt.item_count).where(
-            Attempt.user_id == user_id, Attempt.status == AttemptStatus.SUBMITTED.value, Attempt.correct.is_not(None)
-        )
-    ):
+    statements = _statements()
+    for correct, count in db.session.execute(statements["scores"], {"uid": user_id}):
         percent = 100.0 * correct / count if count else 0.0
         best = percent if best is None else max(best, percent)
-    offering = db.session.execute(
-        db.select(Offering).where(Offering.cohort_id == cohort_id).order_by(Offering.opens_at.desc()).limit(1)
-    ).scalar_one_or_none()
+    offering = db.session.execute(statements["offering"], {"cohort_id": cohort_id}).scalar_one_or_none()
     if offering is None:
         return best, None
     from portal.exams import attempts

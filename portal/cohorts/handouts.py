@@ -3,6 +3,7 @@ files), not only by name; files live outside static/ and are served by an author
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 import zipfile
@@ -110,17 +111,28 @@ def by_week(cohort_id: int) -> dict:
     """{week: [handouts]} of a cohort, its own and the programme's, in one query."""
     from portal.cohorts.curriculum import WEEKS
     from portal.extensions import db
-    from portal.models import Handout
 
-    rows = db.session.execute(
-        db.select(Handout)
-        .where((Handout.cohort_id == cohort_id) | Handout.cohort_id.is_(None), Handout.removed_at.is_(None))
-        .order_by(Handout.week, Handout.cohort_id.is_(None).desc(), Handout.created_at)
-    ).scalars()
+    rows = db.session.execute(_by_week_statement(), {"cohort_id": cohort_id}).scalars()
     weeks: dict[int, list] = {w.number: [] for w in WEEKS}
     for handout in rows:
         weeks[handout.week].append(handout)
     return weeks
+
+
+@functools.cache
+def _by_week_statement():
+    """Built once (the cohort page and every trainee's dashboard list the handouts)."""
+    from sqlalchemy import Integer, bindparam
+
+    from portal.extensions import db
+    from portal.models import Handout
+
+    cohort_id = bindparam("cohort_id", type_=Integer)
+    return (
+        db.select(Handout)
+        .where((Handout.cohort_id == cohort_id) | Handout.cohort_id.is_(None), Handout.removed_at.is_(None))
+        .order_by(Handout.week, Handout.cohort_id.is_(None).desc(), Handout.created_at)
+    )
 
 
 def store(folder: str, kind: Kind, data: bytes) -> str:

@@ -4,9 +4,11 @@ not at all). Times are given in each person's own zone."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from flask import url_for
+from sqlalchemy import Integer, bindparam
 
 from portal import mail
 from portal.extensions import db
@@ -132,9 +134,15 @@ def moved_up(enrollment: Enrollment) -> None:
 
 
 def recent_notices(user_id: int, limit: int = 5) -> list:
-    return db.session.execute(
+    """The person's latest notices (every dashboard shows them)."""
+    return db.session.execute(_recent_notices_statement(limit), {"uid": user_id}).all()
+
+
+@functools.cache
+def _recent_notices_statement(limit: int):
+    return (
         db.select(Notice.text, Notice.link, Notice.created_at)
-        .where(Notice.user_id == user_id)
+        .where(Notice.user_id == bindparam("uid", type_=Integer))
         .order_by(Notice.created_at.desc(), Notice.id.desc())
         .limit(limit)
-    ).all()
+    )

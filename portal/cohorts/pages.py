@@ -4,12 +4,13 @@ each other)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import case, func
+from sqlalchemy import Integer, bindparam, case, func
 from wtforms import SelectChoice
 
 from portal.authz import can, require
@@ -63,28 +64,72 @@ class Pair:
 def _pairs(cohort_id: int, *, with_member: int | None = None) -> list[Pair]:
     """The cohort's active dyads with their current members' names, in one query (only
     those `with_member` is in, when given)."""
-    query = (
-        db.select(Dyad.id, DyadMember.user_id, User.display_name)
-        .outerjoin(DyadMember, (DyadMember.dyad_id == Dyad.id) & DyadMember.left_at.is_(None))
-        .outerjoin(User, User.id == DyadMember.user_id)
-        .where(Dyad.cohort_id == cohort_id, Dyad.dissolved_at.is_(None))
-        .order_by(func.coalesce(Dyad.place, Dyad.id), Dyad.id, DyadMember.id)
-    )
-    if with_member is not None:
-        mine = db.select(DyadMember.dyad_id).where(DyadMember.user_id == with_member, DyadMember.left_at.is_(None))
-        query = query.where(Dyad.id.in_(mine))
+    parameters = {"cohort_id": cohort_id} if with_member is None else {"cohort_id": cohort_id, "member": with_member}
     pairs: dict[int, Pair] = {}
-    for dyad_id, user_id, name in db.session.execute(query):
+    for dyad_id, user_id, name in db.session.execute(_pairs_statement(with_member is not None), parameters):
         pair = pairs.setdefault(dyad_id, Pair(dyad_id))
         if user_id is not None:
             pair.current_members.append(PairMember(user_id, name))
     return list(pairs.values())
 
 
+@functools.cache
+def _pairs_statement(of_member: bool):
+    query = (
+        db.select(Dyad.id, DyadMember.user_id, User.display_name)
+        .outerjoin(DyadMember, (DyadMember.dyad_id == Dyad.id) & DyadMember.left_at.is_(None))
+        .outerjoin(User, User.id == DyadMember.user_id)
+        .where(Dyad.cohort_id == _COHORT, Dyad.dissolved_at.is_(None))
+        .order_by(func.coalesce(Dyad.place, Dyad.id), Dyad.id, DyadMember.id)
+    )
+    if of_member:
+        member = bindparam("member", type_=Integer)
+        mine = db.select(DyadMember.dyad_id).where(DyadMember.user_id == member, DyadMember.left_at.is_(None))
+        query = query.where(Dyad.id.in_(mine))
+    return query
+
+
 # User.status in SQL: the roster reads rows, not whole accounts.
 _ACCOUNT_STATUS = case(
     (User.deactivated_at.is_not(None), "deactivated"), (User.password_hash.is_(None), "invited"), else_="active"
 )
+
+
+# The cohort page's statements are built once, the cohort as parameter `cohort_id`.
+_COHORT = bindparam("cohort_id", type_=Integer)
+
+
+@functools.cache
+def _roster_statement():
+    return (
+        db.select(
+            Enrollment.id,
+            Enrollment.user_id,
+            Enrollment.status,
+            Enrollment.waitlisted_at,
+            Enrollment.withdrawn_at,
+            Enrollment.withdrawn_reason,
+            User.display_name,
+            User.pronouns,
+            User.organisation,
+            _ACCOUNT_STATUS.label("account_status"),
+        )
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.cohort_id == _COHORT)
+        .order_by(Enrollment.status, Enrollment.waitlisted_at, User.display_name)
+    )
+
+
+@functools.cache
+def _supervisors_statement():
+    return (
+        db.select(Supervision.trainee_id, User.display_name)
+        .join(User, User.id == Supervision.supervisor_id)
+        .where(
+            Supervision.trainee_id.in_(db.select(Enrollment.user_id).where(Enrollment.cohort_id == _COHORT)),
+            Supervision.ended_at.is_(None),
+        )
+    )
 
 
 def page_context(cohort: Cohort, block: str | None = None) -> dict:
@@ -99,23 +144,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
     taking_part = can(current_user, "take_part", cohort)
     enrollments = []
     if manager and wanted("roster"):
-        enrollments = db.session.execute(
-            db.select(
-                Enrollment.id,
-                Enrollment.user_id,
-                Enrollment.status,
-                Enrollment.waitlisted_at,
-                Enrollment.withdrawn_at,
-                Enrollment.withdrawn_reason,
-                User.display_name,
-                User.pronouns,
-                User.organisation,
-                _ACCOUNT_STATUS.label("account_status"),
-            )
-            .join(User, User.id == Enrollment.user_id)
-            .where(Enrollment.cohort_id == cohort.id)
-            .order_by(Enrollment.status, Enrollment.waitlisted_at, User.display_name)
-        ).all()
+        enrollments = db.session.execute(_roster_statement(), {"cohort_id": cohort.id}).all()
     enrolled = [e for e in enrollments if e.status == EnrollmentStatus.ENROLLED.value]
     waitlisted = sorted(
         (e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED.value), key=lambda e: (e.waitlisted_at, e.id)
@@ -123,16 +152,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
     withdrawn = [e for e in enrollments if e.status == EnrollmentStatus.WITHDRAWN.value]
     supervisors = {}
     if enrollments:
-        supervisors = dict(
-            db.session.execute(
-                db.select(Supervision.trainee_id, User.display_name)
-                .join(User, User.id == Supervision.supervisor_id)
-                .where(
-                    Supervision.trainee_id.in_(db.select(Enrollment.user_id).where(Enrollment.cohort_id == cohort.id)),
-                    Supervision.ended_at.is_(None),
-                )
-            ).all()
-        )
+        supervisors = dict(db.session.execute(_supervisors_statement(), {"cohort_id": cohort.id}).all())
     attendance = {}
     if enrolled:  # hours toward the twelve per trainee: a fixed number of queries for the roster
         from portal.attendance import hours as attendance_hours
@@ -141,12 +161,17 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
     dyads = _pairs(cohort.id) if manager and wanted("dyads") else []
     dyads_need_repair = False
     if dyads:
-        enrolled_ids = set(
-            db.session.execute(
-                db.select(Enrollment.user_id).where(
-                    Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED.value
-                )
-            ).scalars()
+        # Who is enrolled: from the roster when this request read it, else one small query.
+        enrolled_ids = (
+            {e.user_id for e in enrolled}
+            if wanted("roster")
+            else set(
+                db.session.execute(
+                    db.select(Enrollment.user_id).where(
+                        Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED.value
+                    )
+                ).scalars()
+            )
         )
         dyads_need_repair = dyad_service.needs_repair(dyads, enrolled_ids)
     my_dyad = None

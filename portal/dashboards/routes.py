@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func
+from sqlalchemy import Integer, bindparam, func
 
 from portal.authz import can, current_cohort, current_places, require, session_scope
 from portal.cohorts import handouts as handout_files
@@ -29,6 +30,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.models.base import UTCDateTime
 from portal.web import render_page, wants_fragment
 
 # Dashboards only read: they select the columns their cards show (rows with attributes),
@@ -46,16 +48,16 @@ def home():
 
 
 def _cohort_rows(where, status):
-    return db.session.execute(
+    return (
         db.select(Cohort.id, Cohort.name, Cohort.starts_at, Cohort.capacity, status.label("current"))
         .where(*where)
         .order_by(Cohort.starts_at)
-    ).all()
+    )
 
 
 def _session_rows(*where, limit=None):
     """Sessions with their cohort's name and meeting room, in time order."""
-    return db.session.execute(
+    return (
         db.select(
             CohortSession.id,
             CohortSession.cohort_id,
@@ -69,7 +71,37 @@ def _session_rows(*where, limit=None):
         .where(*where)
         .order_by(CohortSession.starts_at)
         .limit(limit)
-    ).all()
+    )
+
+
+# The landing pages' statements are built once, with the time and the person as bind
+# parameters: building a statement costs more than running it on the dashboards' small tables.
+_NOW = bindparam("now", type_=UTCDateTime)
+_SINCE = bindparam("since", type_=UTCDateTime)  # sessions that started up to two hours ago
+_UNTIL = bindparam("until", type_=UTCDateTime)
+_UID = bindparam("uid", type_=Integer)
+_OPEN = (CohortStatus.DRAFT.value, CohortStatus.ENROLLING.value, CohortStatus.RUNNING.value)
+
+
+@functools.cache
+def _admin_statements():
+    status = Cohort.status_expression(_NOW)
+    return (
+        db.select(status, func.count(Cohort.id)).group_by(status),
+        _cohort_rows([status.in_(_OPEN)], status),
+        _session_rows(CohortSession.starts_at >= _SINCE, CohortSession.starts_at < _UNTIL, limit=50),
+    )
+
+
+@functools.cache
+def _facilitator_statements():
+    status = Cohort.status_expression(_NOW)
+    mine = db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == _UID)
+    return (
+        _cohort_rows([Cohort.id.in_(mine), status != CohortStatus.ARCHIVED.value], status),
+        # The person's sessions (authz.session_scope) in the coming week.
+        _session_rows(session_scope(_UID), CohortSession.starts_at >= _SINCE, CohortSession.starts_at < _UNTIL),
+    )
 
 
 @bp.get("/admin")
@@ -77,15 +109,11 @@ def _session_rows(*where, limit=None):
 def admin():
     require("dashboard", "admin")
     now = utcnow()
-    status = Cohort.status_expression(now)
-    by_status = dict(db.session.execute(db.select(status, func.count(Cohort.id)).group_by(status)).all())
-    open_statuses = [CohortStatus.DRAFT.value, CohortStatus.ENROLLING.value, CohortStatus.RUNNING.value]
-    cohorts = _cohort_rows([status.in_(open_statuses)], status)
-    upcoming = _session_rows(
-        CohortSession.starts_at >= now - timedelta(hours=2),
-        CohortSession.starts_at < now + timedelta(days=14),
-        limit=50,
-    )
+    by_status_query, cohorts_query, upcoming_query = _admin_statements()
+    times = {"now": now, "since": now - timedelta(hours=2), "until": now + timedelta(days=14)}
+    by_status = dict(db.session.execute(by_status_query, times).all())
+    cohorts = db.session.execute(cohorts_query, times).all()
+    upcoming = db.session.execute(upcoming_query, times).all()
     return render_template(
         "dashboards/admin.html",
         by_status=by_status,
@@ -102,15 +130,11 @@ def admin():
 def facilitator():
     require("dashboard", "facilitator")
     now = utcnow()
-    status = Cohort.status_expression(now)
-    mine = db.select(CohortFacilitator.cohort_id).where(CohortFacilitator.user_id == current_user.id)
-    cohorts = _cohort_rows([Cohort.id.in_(mine), status != CohortStatus.ARCHIVED.value], status)
-    # The person's sessions (authz.session_scope) in the coming week.
-    this_week = _session_rows(
-        session_scope(current_user),
-        CohortSession.starts_at >= now - timedelta(hours=2),
-        CohortSession.starts_at < now + timedelta(days=7),
-    )
+    cohorts_query, sessions_query = _facilitator_statements()
+    parameters = {"now": now, "since": now - timedelta(hours=2), "until": now + timedelta(days=7)}
+    parameters["uid"] = current_user.id
+    cohorts = db.session.execute(cohorts_query, parameters).all()
+    this_week = db.session.execute(sessions_query, parameters).all()
     join_open = {
         s.id
         for s in this_week
@@ -151,6 +175,31 @@ def supervisor():
     return render_template("dashboards/supervisor.html", links=links, enrollments=enrollments, now=utcnow())
 
 
+@functools.cache
+def _trainee_statements():
+    """The trainee's partners in the cohorts `ids` and their supervisor, built once."""
+    my_dyads = db.select(DyadMember.dyad_id).where(DyadMember.user_id == _UID, DyadMember.left_at.is_(None))
+    partners = (
+        db.select(Dyad.cohort_id, User.display_name, User.email, User.phone, User.shares_contact)
+        .join(DyadMember, DyadMember.user_id == User.id)
+        .join(Dyad, Dyad.id == DyadMember.dyad_id)
+        .where(
+            Dyad.cohort_id.in_(bindparam("ids", expanding=True)),
+            Dyad.dissolved_at.is_(None),
+            Dyad.id.in_(my_dyads),
+            DyadMember.left_at.is_(None),
+            DyadMember.user_id != _UID,
+        )
+        .order_by(DyadMember.id)
+    )
+    supervisor = (
+        db.select(User.display_name, User.email, User.phone, User.shares_contact)
+        .join(Supervision, Supervision.supervisor_id == User.id)
+        .where(Supervision.trainee_id == _UID, Supervision.ended_at.is_(None))
+    )
+    return partners, supervisor
+
+
 @bp.get("/trainee")
 @login_required
 def trainee():
@@ -186,26 +235,10 @@ def trainee():
     if taking_part:
         ids = [c.id for c in taking_part]
         handouts = {c.id: handout_files.by_week(c.id) for c in taking_part}
-        my_dyads = db.select(DyadMember.dyad_id).where(DyadMember.user_id == me, DyadMember.left_at.is_(None))
-        for row in db.session.execute(
-            db.select(Dyad.cohort_id, User.display_name, User.email, User.phone, User.shares_contact)
-            .join(DyadMember, DyadMember.user_id == User.id)
-            .join(Dyad, Dyad.id == DyadMember.dyad_id)
-            .where(
-                Dyad.cohort_id.in_(ids),
-                Dyad.dissolved_at.is_(None),
-                Dyad.id.in_(my_dyads),
-                DyadMember.left_at.is_(None),
-                DyadMember.user_id != me,
-            )
-            .order_by(DyadMember.id)
-        ):
+        partners_query, _ = _trainee_statements()
+        for row in db.session.execute(partners_query, {"uid": me, "ids": ids}):
             partners.setdefault(row.cohort_id, []).append(row)
-    supervisor = db.session.execute(
-        db.select(User.display_name, User.email, User.phone, User.shares_contact)
-        .join(Supervision, Supervision.supervisor_id == User.id)
-        .where(Supervision.trainee_id == me, Supervision.ended_at.is_(None))
-    ).first()
+    supervisor = db.session.execute(_trainee_statements()[1], {"uid": me}).first()
     from portal.attendance import dashboard as attendance_card
     from portal.certification.pages import status_of
 

@@ -71,20 +71,25 @@ class Standing:
     reason: str | None  # why they cannot start now (None: they can)
 
 
+@functools.cache
+def _standing_statements():
+    """Built once (the test page and every trainee's dashboard ask): the person (`uid`) and
+    the offering (`offering_id`) are parameters."""
+    uid, offering_id = bindparam("uid", type_=Integer), bindparam("offering_id", type_=Integer)
+    return (
+        db.select(Attempt).where(Attempt.user_id == uid, Attempt.offering_id == offering_id).order_by(Attempt.number),
+        db.select(func.count(AttemptGrant.id)).where(
+            AttemptGrant.user_id == uid, AttemptGrant.offering_id == offering_id
+        ),
+    )
+
+
 def standing(user_id: int, offering: Offering, now: datetime | None = None) -> Standing:
     now = now or utcnow()
-    attempts = list(
-        db.session.execute(
-            db.select(Attempt)
-            .where(Attempt.user_id == user_id, Attempt.offering_id == offering.id)
-            .order_by(Attempt.number)
-        ).scalars()
-    )
-    grants = db.session.scalar(
-        db.select(func.count(AttemptGrant.id)).where(
-            AttemptGrant.user_id == user_id, AttemptGrant.offering_id == offering.id
-        )
-    )
+    attempts_query, grants_query = _standing_statements()
+    parameters = {"uid": user_id, "offering_id": offering.id}
+    attempts = list(db.session.execute(attempts_query, parameters).scalars())
+    grants = db.session.scalar(grants_query, parameters)
     allowed = offering.attempts_allowed + (grants or 0)
     open_attempt = next((a for a in attempts if a.is_open), None)
     last = attempts[-1] if attempts else None
