@@ -18,6 +18,7 @@ from collections.abc import Callable
 from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import case, or_
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from werkzeug.local import LocalProxy
 
@@ -45,7 +46,23 @@ def is_admin(user) -> bool:
 
 
 def facilitates(user, cohort: Cohort) -> bool:
-    return _is(user, Role.FACILITATOR) and any(link.user_id == user.id for link in cohort.facilitator_links)
+    if not _is(user, Role.FACILITATOR):
+        return False
+    if "facilitator_links" not in sa_inspect(cohort).unloaded:  # the page has them already
+        return any(link.user_id == user.id for link in cohort.facilitator_links)
+    # Else one small query per cohort and request, not the links with each facilitator's account.
+    cache = g.setdefault("_facilitates", {})
+    key = (user.id, cohort.id)
+    if key not in cache:
+        cache[key] = (
+            db.session.execute(
+                db.select(CohortFacilitator.id).where(
+                    CohortFacilitator.cohort_id == cohort.id, CohortFacilitator.user_id == user.id
+                )
+            ).first()
+            is not None
+        )
+    return cache[key]
 
 
 def enrollment_status(user, cohort: Cohort) -> str | None:
