@@ -72,6 +72,24 @@ def page_number() -> int:
     return number if number is not None and number <= MAX_PAGE else 1
 
 
+class RowsPage:
+    """One page of a list read as rows (named columns, not whole objects), with what the
+    pager shows: page, pages, total, has_prev/prev_num, has_next/next_num (the names of
+    Flask-SQLAlchemy's pagination, which only pages whole objects)."""
+
+    def __init__(self, query, page: int, per_page: int, count=None):
+        """`count`: a statement counting the rows (by default, the query's rows are counted)."""
+        from sqlalchemy import func, select
+
+        self.page, self.per_page = page, per_page
+        count = count if count is not None else select(func.count()).select_from(query.order_by(None).subquery())
+        self.total = db.session.execute(count).scalar_one()
+        self.items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+        self.pages = max(1, -(-self.total // per_page))
+        self.has_prev, self.prev_num = page > 1, page - 1
+        self.has_next, self.next_num = page < self.pages, page + 1
+
+
 def get_or_404(model, ident):
     obj = db.session.get(model, ident)
     if obj is None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Integer, bindparam, case, func
+from sqlalchemy import Integer, bindparam, func
 from wtforms import SelectChoice
 
 from portal.authz import can, require
@@ -89,10 +89,6 @@ def _pairs_statement(of_member: bool):
     return query
 
 
-# User.status in SQL: the roster reads rows, not whole accounts.
-_ACCOUNT_STATUS = case(
-    (User.deactivated_at.is_not(None), "deactivated"), (User.password_hash.is_(None), "invited"), else_="active"
-)
 
 
 # The cohort page's statements are built once, the cohort as parameter `cohort_id`.
@@ -112,7 +108,7 @@ def _roster_statement():
             User.display_name,
             User.pronouns,
             User.organisation,
-            _ACCOUNT_STATUS.label("account_status"),
+            User.status_expression().label("account_status"),
         )
         .join(User, User.id == Enrollment.user_id)
         .where(Enrollment.cohort_id == _COHORT)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, case
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,6 +75,13 @@ class User(UserMixin, db.Model):
         if self.password_hash is None:
             return "invited"
         return "active"
+
+    @classmethod
+    def status_expression(cls):
+        """status as SQL, for lists that read rows."""
+        return case(
+            (cls.deactivated_at.is_not(None), "deactivated"), (cls.password_hash.is_(None), "invited"), else_="active"
+        )
 
     # The role names read with the session (load_user), until the roles change.
     _role_names = None  # type: frozenset[Role] | None
