@@ -19,7 +19,19 @@ from portal.cohorts import handouts as handout_files
 from portal.cohorts.curriculum import WEEKS
 from portal.cohorts.forms import HandoutForm, PairForm, SwapForm
 from portal.extensions import db
-from portal.models import Cohort, Dyad, DyadMember, Enrollment, EnrollmentStatus, Role, Supervision, User, utcnow
+from portal.models import (
+    Cohort,
+    CohortFacilitator,
+    Dyad,
+    DyadMember,
+    Enrollment,
+    EnrollmentStatus,
+    Role,
+    Supervision,
+    User,
+    UserRole,
+    utcnow,
+)
 from portal.people import people_with_role
 from portal.web import get_or_404, render_page, wants_fragment
 
@@ -31,7 +43,28 @@ def cohort_for(cohort_id: int, action: str) -> Cohort:
 
 
 def facilitator_choices() -> list[SelectChoice]:
-    return [SelectChoice(u.id, f"{u.display_name} ({u.email})") for u in people_with_role(Role.FACILITATOR)]
+    """Active facilitators by name (the rule of people.people_with_role, read as rows)."""
+    rows = db.session.execute(
+        db.select(User.id, User.display_name, User.email)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.FACILITATOR.value, User.deactivated_at.is_(None))
+        .order_by(User.display_name, User.id)
+    )
+    return [SelectChoice(uid, f"{name} ({email})") for uid, name, email in rows]
+
+
+def facilitator_names(cohort_ids: list[int]) -> dict[int, list[str]]:
+    """{cohort id: its facilitators' names, by name} for a list of cohorts, in one query."""
+    names: dict[int, list[str]] = {}
+    if cohort_ids:
+        for cohort_id, name in db.session.execute(
+            db.select(CohortFacilitator.cohort_id, User.display_name)
+            .join(User, User.id == CohortFacilitator.user_id)
+            .where(CohortFacilitator.cohort_id.in_(cohort_ids))
+            .order_by(User.display_name, User.id)
+        ):
+            names.setdefault(cohort_id, []).append(name)
+    return names
 
 
 def chosen_facilitators(ids: list[int]) -> list[User]:

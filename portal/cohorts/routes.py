@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from flask import request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal import audit, inputs
@@ -17,7 +16,13 @@ from portal.cohorts.forms import (
     CohortForm,
     CohortSettingsForm,
 )
-from portal.cohorts.pages import chosen_facilitators, cohort_for, facilitator_choices, page_context
+from portal.cohorts.pages import (
+    chosen_facilitators,
+    cohort_for,
+    facilitator_choices,
+    facilitator_names,
+    page_context,
+)
 from portal.extensions import db
 from portal.models import (
     Cohort,
@@ -39,10 +44,10 @@ def index():
     valid = form.validate()  # a filter with an error is not applied; its message shows
     now = utcnow()
     status = Cohort.status_expression(now)
+    # Rows of the columns the list shows (each cohort's facilitators come in one query below).
     query = (
         visible_cohorts(current_user)
-        .add_columns(status.label("current"))
-        .options(selectinload(Cohort.facilitator_links))  # each row names its facilitators
+        .with_only_columns(Cohort.id, Cohort.name, Cohort.starts_at, Cohort.capacity, status.label("current"))
         .order_by(Cohort.starts_at.desc())
     )
     if form.status.data and not form.status.errors:
@@ -59,9 +64,15 @@ def index():
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
         query = query.where(Cohort.starts_at >= start, Cohort.starts_at < end)
     rows = db.session.execute(query).all()
-    counts = roster.counts_by_cohort([c.id for c, _ in rows])
+    ids = [c.id for c in rows]
     return render_page(
-        "cohorts/index.html", "cohort_results", status=200 if valid else 422, form=form, rows=rows, counts=counts
+        "cohorts/index.html",
+        "cohort_results",
+        status=200 if valid else 422,
+        form=form,
+        rows=rows,
+        counts=roster.counts_by_cohort(ids),
+        facilitators=facilitator_names(ids),
     )
 
 
