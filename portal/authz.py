@@ -54,15 +54,24 @@ def facilitates(user, cohort: Cohort) -> bool:
     cache = g.setdefault("_facilitates", {})
     key = (user.id, cohort.id)
     if key not in cache:
-        cache[key] = (
-            db.session.execute(
-                db.select(CohortFacilitator.id).where(
-                    CohortFacilitator.cohort_id == cohort.id, CohortFacilitator.user_id == user.id
-                )
-            ).first()
-            is not None
-        )
+        found = db.session.execute(_place_statements()[0], {"cohort_id": cohort.id, "uid": user.id}).first()
+        cache[key] = found is not None
     return cache[key]
+
+
+@functools.cache
+def _place_statements():
+    """Built once (checked on most cohort pages): whether person `uid` facilitates cohort
+    `cohort_id`, and their enrolment status in it."""
+    from sqlalchemy import Integer, bindparam
+
+    uid, cohort_id = bindparam("uid", type_=Integer), bindparam("cohort_id", type_=Integer)
+    return (
+        db.select(CohortFacilitator.id).where(
+            CohortFacilitator.cohort_id == cohort_id, CohortFacilitator.user_id == uid
+        ),
+        db.select(Enrollment.status).where(Enrollment.cohort_id == cohort_id, Enrollment.user_id == uid),
+    )
 
 
 def enrollment_status(user, cohort: Cohort) -> str | None:
@@ -76,9 +85,8 @@ def enrollment_status_in(user, cohort_id: int) -> str | None:
     cache = g.setdefault("_enrollment_status", {})
     key = (user.id, cohort_id)
     if key not in cache:
-        cache[key] = db.session.execute(
-            db.select(Enrollment.status).where(Enrollment.cohort_id == cohort_id, Enrollment.user_id == user.id)
-        ).scalar_one_or_none()
+        parameters = {"cohort_id": cohort_id, "uid": user.id}
+        cache[key] = db.session.execute(_place_statements()[1], parameters).scalar_one_or_none()
     return cache[key]
 
 
