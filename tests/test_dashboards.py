@@ -32,6 +32,58 @@ def test_trainee_sees_the_join_link_from_fifteen_minutes_before(client, auth, ma
     assert '<div id="join-area" hx-swap-oob="true">' in appeared and "Join the session" in appeared
 
 
+def test_the_refreshing_countdown_names_the_session_the_page_does(app, client, auth, make_user, make_cohort, hx):
+    """The minute's refresh reads the next session with a narrower query than the page: both
+    agree, across two cohorts at once (the sooner session wins, even in the cohort added first),
+    an archived cohort (never) and a withdrawn place (never)."""
+    import re
+
+    from portal.extensions import db
+    from portal.models import Cohort, Enrollment
+
+    trainee = make_user()
+    fran = make_user(roles=[Role.FACILITATOR])
+
+    def countdown_times():
+        page = client.get("/dashboard/trainee").get_data(as_text=True)
+        fragment = client.get("/dashboard/trainee?part=countdown&join=0", headers=hx).get_data(as_text=True)
+        found = [re.search(r'<p id="countdown".*?<time datetime="([^"]+)"', html, re.S) for html in (page, fragment)]
+        return [m.group(1) if m else None for m in found]
+
+    later = make_cohort(trainees=[trainee], facilitators=[fran], name="Later", **_starting_in(60 * 24 * 3))
+    sooner = make_cohort(trainees=[trainee], facilitators=[fran], name="Sooner", **_starting_in(60 * 5))
+    archived = make_cohort(trainees=[trainee], facilitators=[fran], name="Old", **_starting_in(30))
+    withdrawn = make_cohort(trainees=[trainee], facilitators=[fran], name="Left", **_starting_in(40))
+    with app.app_context():
+        db.session.get(Cohort, archived.id).status = "archived"
+        place = db.session.execute(
+            db.select(Enrollment).where(Enrollment.cohort_id == withdrawn.id, Enrollment.user_id == trainee.id)
+        ).scalar_one()
+        place.status = "withdrawn"
+        db.session.commit()
+        sooner_start = db.session.get(Cohort, sooner.id).starts_at
+    auth.login_as(trainee)
+    page_time, fragment_time = countdown_times()
+    assert page_time == fragment_time == sooner_start.isoformat()
+    with app.app_context():  # the sooner cohort archived: the later one's first session is next
+        db.session.get(Cohort, sooner.id).status = "archived"
+        db.session.commit()
+        later_start = db.session.get(Cohort, later.id).starts_at
+    page_time, fragment_time = countdown_times()
+    assert page_time == fragment_time == later_start.isoformat()
+
+
+def test_the_countdown_stops_refreshing_when_no_session_is_left(client, auth, make_user, hx):
+    """The minute's refresh after the last session (or a withdrawal) says so and stops (htmx's
+    286), instead of an error in the card."""
+    auth.login_as(make_user())
+    response = client.get("/dashboard/trainee?part=countdown&join=1", headers=hx)
+    assert response.status_code == 286
+    html = response.get_data(as_text=True)
+    assert 'id="countdown"' in html and "hx-trigger" not in html and "That session has ended" in html
+    assert '<div id="join-area" hx-swap-oob="true"></div>' in html
+
+
 def test_trainee_waits_for_the_join_link(client, auth, make_user, make_cohort):
     trainee = make_user()
     make_cohort(trainees=[trainee], facilitators=[make_user(roles=[Role.FACILITATOR])], **_starting_in(60 * 26))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -175,6 +176,25 @@ def supervisor():
     return render_template("dashboards/supervisor.html", links=links, enrollments=enrollments, now=utcnow())
 
 
+@dataclass(frozen=True)
+class NextSession:
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    join_url: str | None
+
+
+def _next_session(user_id: int, now: datetime) -> NextSession | None:
+    """The person's next session (not ended) in the cohorts they are enrolled in and that are
+    not archived, as the full dashboard finds it, from one query of a few columns."""
+    upcoming = []
+    for sid, starts_at, minutes, own_url, cohort_url in db.session.execute(_trainee_statements()[2], {"uid": user_id}):
+        ends_at = starts_at + timedelta(minutes=minutes)
+        if ends_at > now:
+            upcoming.append(NextSession(sid, starts_at, ends_at, own_url or cohort_url))
+    return min(upcoming, key=lambda s: s.starts_at, default=None)
+
+
 @functools.cache
 def _trainee_statements():
     """The trainee's partners in the cohorts `ids` and their supervisor, built once."""
@@ -197,7 +217,23 @@ def _trainee_statements():
         .join(Supervision, Supervision.supervisor_id == User.id)
         .where(Supervision.trainee_id == _UID, Supervision.ended_at.is_(None))
     )
-    return partners, supervisor
+    sessions = (
+        db.select(
+            CohortSession.id,
+            CohortSession.starts_at,
+            CohortSession.duration_minutes,
+            CohortSession.meeting_url,
+            Cohort.meeting_url,
+        )
+        .join(Cohort, Cohort.id == CohortSession.cohort_id)
+        .join(Enrollment, Enrollment.cohort_id == Cohort.id)
+        .where(
+            Enrollment.user_id == _UID,
+            Enrollment.status == EnrollmentStatus.ENROLLED.value,
+            Cohort.status != CohortStatus.ARCHIVED.value,
+        )
+    )
+    return partners, supervisor, sessions
 
 
 @bp.get("/trainee")
@@ -206,6 +242,23 @@ def trainee():
     require("dashboard", "trainee")
     now = utcnow()
     me = current_user.id
+    if wants_fragment():  # the next-session card refreshing itself (every minute)
+        next_session = _next_session(me, now)
+        # Only the countdown line (and the join button when it appears or goes): the element
+        # that holds a keyboard user's focus is never replaced by the minute's refresh.
+        join_now = bool(
+            next_session and next_session.join_url and join_is_open(next_session.starts_at, next_session.ends_at, now)
+        )
+        join_changed = request.args.get("join") != ("1" if join_now else "0")
+        return render_page(
+            "dashboards/trainee.html",
+            "countdown",
+            status=200 if next_session else 286,  # 286: htmx stops refreshing
+            next_session=next_session,
+            now=now,
+            countdown=countdown,
+            join_changed=join_changed,
+        )
     places = current_places(current_user)
     enrolled = EnrollmentStatus.ENROLLED.value
     # Every cohort the person takes part in (a make-up, a retake: two at once), newest first;
@@ -222,20 +275,12 @@ def trainee():
         "now": now,
         "countdown": countdown,
     }
-    if wants_fragment():  # the next-session card refreshing itself
-        # Only the countdown line (and the join button when it appears or goes): the element
-        # that holds a keyboard user's focus is never replaced by the minute's refresh.
-        join_now = bool(
-            next_session and next_session.join_url and join_is_open(next_session.starts_at, next_session.ends_at, now)
-        )
-        context["join_changed"] = request.args.get("join") != ("1" if join_now else "0")
-        return render_page("dashboards/trainee.html", "countdown", **context)
     handouts: dict[int, dict[int, list[Handout]]] = {}
     partners: dict[int, list] = {}
     if taking_part:
         ids = [c.id for c in taking_part]
         handouts = {c.id: handout_files.by_week(c.id) for c in taking_part}
-        partners_query, _ = _trainee_statements()
+        partners_query = _trainee_statements()[0]
         for row in db.session.execute(partners_query, {"uid": me, "ids": ids}):
             partners.setdefault(row.cohort_id, []).append(row)
     supervisor = db.session.execute(_trainee_statements()[1], {"uid": me}).first()
