@@ -9,7 +9,7 @@ trivial route (/healthz), measured on the same server just before it, with the r
 throughputs: a page at 0.25 serves a quarter of the requests per second the server manages
 when it does (almost) nothing. The BENCH_SECONDS of a page are split into BENCH_ROUNDS turns
 (3), each beside its own /healthz turn; the ratio is the median turn's. BENCH_ONLY=/cohorts
-measures only the pages whose path contains it.
+measures only the pages whose label (path, "(htmx)" for fragments) contains it.
 
 The load comes from `wrk` when it is installed (Debian: `apt-get install wrk`), for
 BENCH_SECONDS per page over BENCH_CONNECTIONS connections; without it (or with
@@ -43,7 +43,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "3"))
 # Each page is measured in ROUNDS turns, each beside its own /healthz turn: the ratio printed is
 # the median of the turns' ratios (a machine whose speed drifts moves both sides of a turn).
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-ONLY = os.environ.get("BENCH_ONLY", "")  # measure only the pages whose path contains this
+ONLY = os.environ.get("BENCH_ONLY", "")  # measure only the pages whose label contains this
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
@@ -264,7 +264,8 @@ def main():
 
             turn = max(1, round(SECONDS / ROUNDS))
             for path, who, extra in pages[1:]:
-                if ONLY and ONLY not in path:
+                label = path + (" (htmx)" if extra else "")
+                if ONLY and ONLY not in label:
                     continue
                 # The trivial route is measured again right before each turn of the page, so a
                 # machine whose load drifts during the run (other processes) skews no ratio.
@@ -276,7 +277,6 @@ def main():
                 ratios = sorted(r.rate / h.rate if h.rate else 0.0 for h, r in turns)
                 ratio = ratios[len(ratios) // 2]
                 healthz, result = combine([h for h, _ in turns]), combine([r for _, r in turns])
-                label = path + (" (htmx)" if extra else "")
                 print(
                     f"{label:<34} {who or '-':<12} {result.rate:8.1f} {result.p50_ms:8.1f} {result.p95_ms:8.1f} "
                     f"{result.errors:6d}   {healthz.rate:14.1f} {healthz.p95_ms:8.1f}   {ratio:5.2f}x"

@@ -150,6 +150,13 @@ def _roster_statement():
 
 
 @functools.cache
+def _enrolled_statement():
+    return db.select(Enrollment.user_id).where(
+        Enrollment.cohort_id == _COHORT, Enrollment.status == EnrollmentStatus.ENROLLED.value
+    )
+
+
+@functools.cache
 def _supervisors_statement():
     return (
         db.select(Supervision.trainee_id, User.display_name)
@@ -194,13 +201,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
         enrolled_ids = (
             {e.user_id for e in enrolled}
             if wanted("roster")
-            else set(
-                db.session.execute(
-                    db.select(Enrollment.user_id).where(
-                        Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED.value
-                    )
-                ).scalars()
-            )
+            else set(db.session.execute(_enrolled_statement(), {"cohort_id": cohort.id}).scalars())
         )
         dyads_need_repair = dyad_service.needs_repair(dyads, enrolled_ids)
     my_dyad = None
