@@ -314,6 +314,18 @@ def test_attempts_and_wait_are_enforced(app, client, auth, setup):
     response = client.post(f"/exams/offerings/{offering_id}/start")
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/exams#offering-{offering_id}-message")
     assert "You can start your next attempt from" in client.get("/exams").get_data(as_text=True)
+    # The time is the trainee's own, with their zone named (not UTC).
+    from zoneinfo import ZoneInfo
+
+    from portal.models import User
+
+    with app.app_context():
+        db.session.get(User, trainees[0].id).time_zone = "Asia/Tokyo"
+        attempt = db.session.get(Attempt, first)
+        local = (attempt.submitted_at + timedelta(hours=attempt.offering.wait_hours)).astimezone(ZoneInfo("Asia/Tokyo"))
+        db.session.commit()
+    expected = f"You can start your next attempt from {local:%a} {local.day} {local:%b %Y, %H:%M} JST."
+    assert expected in client.get("/exams").get_data(as_text=True)
     with app.app_context():
         attempt = db.session.get(Attempt, first)
         attempt.submitted_at = utcnow() - timedelta(hours=25)

@@ -17,7 +17,7 @@ import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import Integer, bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -84,7 +84,8 @@ def _standing_statements():
     )
 
 
-def standing(user_id: int, offering: Offering, now: datetime | None = None) -> Standing:
+def standing(user_id: int, offering: Offering, now: datetime | None = None, zone: tzinfo = UTC) -> Standing:
+    """`zone`: the person's time zone, for the time of their next attempt in `reason`."""
     now = now or utcnow()
     attempts_query, grants_query = _standing_statements()
     parameters = {"uid": user_id, "offering_id": offering.id}
@@ -104,14 +105,22 @@ def standing(user_id: int, offering: Offering, now: datetime | None = None) -> S
     elif len(attempts) >= allowed:
         reason = f"You have used your {allowed} attempt{'s' if allowed != 1 else ''}."
     elif next_start is not None and now < next_start:
-        reason = f"You can start your next attempt from {next_start:%Y-%m-%d %H:%M} UTC."
+        local = next_start.astimezone(zone)
+        reason = f"You can start your next attempt from {local:%a} {local.day} {local:%b %Y, %H:%M} {local.tzname()}."
     elif any(a.passed for a in attempts):
         reason = "You have passed the test."
     return Standing(len(attempts), allowed, open_attempt, last, next_start, reason)
 
 
-def start(user_id: int, offering: Offering, now: datetime | None = None, rng: random.Random | None = None) -> Attempt:
-    """Start an attempt, or return the person's open one. Raises Refused with the reason."""
+def start(
+    user_id: int,
+    offering: Offering,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+    zone: tzinfo = UTC,
+) -> Attempt:
+    """Start an attempt, or return the person's open one. Raises Refused with the reason
+    (times in `zone`, the person's)."""
     now = now or utcnow()
     existing = open_attempt_of(user_id)
     if existing is not None:
@@ -121,7 +130,7 @@ def start(user_id: int, offering: Offering, now: datetime | None = None, rng: ra
             if existing.offering_id != offering.id:
                 raise Refused("You have another test open: finish it first.")
             return existing
-    where = standing(user_id, offering, now)
+    where = standing(user_id, offering, now, zone)
     if where.reason:
         raise Refused(where.reason)
     rng = rng or random.SystemRandom()

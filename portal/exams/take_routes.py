@@ -54,7 +54,8 @@ def index():
     offerings = list(db.session.execute(visible_offerings(current_user).order_by(Offering.opens_at.desc())).scalars())
     mine = [o for o in offerings if can(current_user, "take_exam", o)]
     running = [o for o in offerings if can(current_user, "manage_offering", o)]
-    standings = {o.id: service.standing(current_user.id, o, now) for o in mine}
+    zone = viewer_zone()
+    standings = {o.id: service.standing(current_user.id, o, now, zone) for o in mine}
     history = list(
         db.session.execute(
             db.select(Attempt).where(Attempt.user_id == current_user.id).order_by(Attempt.started_at.desc())
@@ -83,7 +84,7 @@ def start(offering_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        attempt = service.start(current_user.id, offering)
+        attempt = service.start(current_user.id, offering, zone=viewer_zone())
     except service.Refused as refused:
         say_here(f"offering-{offering.id}", str(refused), "error")
         return redirect_to(url_for("exams.index", _anchor=f"offering-{offering.id}-message"))
