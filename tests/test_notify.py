@@ -470,7 +470,12 @@ def test_messaging_blocking_and_reporting(app, w):
         message_id = db.session.execute(
             db.select(DirectMessage.id).where(DirectMessage.body == "Nice to *meet* you")
         ).scalar_one()
+    assert f'action="/messages/message/{message_id}/report"' in page.get_data(as_text=True)
     assert peer_client.post(f"/messages/message/{message_id}/report", data={"reason": "Pushy"}).status_code == 303
+    # Reported once: the message says so instead of offering the report again.
+    again = peer_client.get(conversation_url).get_data(as_text=True)
+    assert f'action="/messages/message/{message_id}/report"' not in again
+    assert "You reported this message to the programme team." in again
     reports = client_as(app, w, "admin").get("/messages/reports")
     assert "Nice to" in text_of(reports) and "Pushy" in text_of(reports)
     assert client_as(app, w, "trainee_in").get("/messages/reports").status_code == 403

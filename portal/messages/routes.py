@@ -173,6 +173,7 @@ def _page(conversation: Conversation, send_form=None, status=200):
         conversation=conversation,
         thread_messages=messages,
         authors=core.authors(messages),
+        reported=core.reported_by(current_user.id, [m.id for m in messages]),
         others=others,
         blocked=blocked,
         send_form=send_form or SendForm(formdata=None),
