@@ -347,7 +347,11 @@ def test_a_new_accounts_post_with_a_link_waits_for_approval(app):
     with app.app_context():
         post_id = db.session.execute(db.select(Post.id).where(Post.pending.is_(True))).scalar_one()
     facilitator = client_as(app, world, "facilitator_in")
-    assert "Waiting for approval" in text_of(facilitator.get("/boards/moderation"))
+    queue = facilitator.get("/boards/moderation")
+    assert "Waiting for approval" in text_of(queue)
+    # Nothing to dismiss on it (no report, no crisis flag): only Approve is offered.
+    item = re.search(rf'<li id="queue-{post_id}">.*?</li>', queue.get_data(as_text=True), re.S).group(0)
+    assert ">Approve</button>" in item and ">Dismiss</button>" not in item
     facilitator.post(f"/posts/{post_id}/moderate", data={"action": "approve"})
     assert "example.org/deal" in text_of(client_as(app, world, "trainee_in").get(url))
 
