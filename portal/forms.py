@@ -62,6 +62,13 @@ class PortalForm(FlaskForm):
     """Every form of the portal: the input policy (portal.inputs) runs on every field after
     the field's own checks, so no form can forget it."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The token's hidden input has no id: a page with several forms would repeat
+        # id="csrf_token", and nothing points at it (WTForms leaves out an id of False).
+        if "csrf_token" in self._fields:
+            self.csrf_token.id = False
+
     def validate(self, extra_validators=None):
         extra = {name: list((extra_validators or {}).get(name, ())) for name in self._fields}
         for name in extra:

@@ -292,3 +292,22 @@ def test_create_admin_is_audited(app, runner, make_user):
             db.select(AuditEvent).where(AuditEvent.action == "role.granted", AuditEvent.subject_id == person.id)
         ).scalar_one()
         assert event.details == {"role": "admin"} and event.actor_id is None
+
+
+def test_pages_with_several_forms_repeat_no_id(app, client, auth, make_user, make_cohort):
+    """Every form carries its CSRF token in a hidden input without an id: the cohort page holds
+    a dozen forms, and no id on it (nor on the account page) appears twice."""
+    import re
+    from collections import Counter
+
+    from portal.models import Role
+
+    fran = make_user(roles=[Role.FACILITATOR])
+    cohort = make_cohort(facilitators=[fran], trainees=[make_user(), make_user(), make_user()])
+    auth.login_as(fran)
+    client.post(f"/cohorts/{cohort.id}/dyads/pair", data={"mode": "random"})
+    for path in (f"/cohorts/{cohort.id}", "/account"):
+        html = client.get(path).get_data(as_text=True)
+        assert html.count('name="csrf_token"') > 1, path
+        repeated = [i for i, n in Counter(re.findall(r'\sid="([^"]+)"', html)).items() if n > 1]
+        assert repeated == [], (path, repeated)
