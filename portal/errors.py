@@ -48,6 +48,12 @@ def _render(code: int, template: str = "errors/error.html", trigger: dict | None
     return response
 
 
+def page(code: int, title: str, explanation: str):
+    """An error response in the portal's look (whole page, or an htmx alert) that says what
+    happened in this case, for abort()."""
+    return _render(code, title=title, explanation=explanation)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -274,8 +274,14 @@ def test_withdrawal_deactivation_and_suspension_take_effect_on_the_next_request(
         data={"user_id": str(world.peers_in[1].id), "days": "7", "reason": "Cooling off"},
     )
     assert response.status_code == 303
-    assert peer.get(url).status_code == 404
-    assert peer.post(f"{url}/reply", data={"body": "still here?"}).status_code == 404
+    # Told, with the date, rather than finding the thread and board gone; nothing gets posted.
+    paused = peer.get(url)
+    assert paused.status_code == 403 and "You are taking a break from this board" in text_of(paused)
+    assert "paused your access to this board until" in text_of(paused)
+    assert peer.get(f"/boards/{world.board_in}").status_code == 403
+    assert peer.post(f"{url}/reply", data={"body": "still here?"}).status_code == 403
+    with app.app_context():
+        assert not db.session.execute(db.select(Post.id).where(Post.body == "still here?")).first()
     assert "Week one thoughts" not in peer.get("/boards").get_data(as_text=True)
     assert peer.get(f"/boards/{world.community}").status_code == 200  # only that board
     with app.app_context():
@@ -873,7 +879,7 @@ def test_the_idle_poll_with_its_ticket_reads_two_statements_and_never_opens_a_do
     )
     assert reader.get(poll).status_code == 204
     client_as(app, world, "trainee_in").post(f"/threads/{world.thread_id}/reply", data={"body": "News"})
-    assert reader.get(poll).status_code == 404
+    assert reader.get(poll).status_code == 403  # told they are kept off the board, and nothing of the news
     # a deactivated account: refused at once
     from portal import people as accounts
 
