@@ -15,11 +15,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import abort, g
+from flask import abort, g, has_app_context
 from flask_login import current_user
-from sqlalchemy import case, or_
+from sqlalchemy import case, event, or_
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import joinedload, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 from werkzeug.local import LocalProxy
 
 from portal.extensions import db
@@ -35,6 +35,18 @@ from portal.models import (
     User,
 )
 from portal.models.base import UTCDateTime
+
+# Answers kept for one request (whether someone facilitates a cohort, their place in it) hold
+# until the request changes something: a commit forgets them, so a check after a change in the
+# same request or app context (a command, a job) reads again.
+_PER_REQUEST = ("_facilitates", "_enrollment_status")
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_request_answers(session) -> None:
+    if has_app_context():
+        for key in _PER_REQUEST:
+            g.pop(key, None)
 
 
 def _is(user, role: Role) -> bool:

@@ -171,3 +171,38 @@ def test_a_supervisor_sees_a_finished_cohort_as_completed_and_staff_are_not_told
     assert "not shared with your partner" not in text
     auth.login_as(gina)
     assert "not shared with your partner or supervisor" in text_of(client.get("/dashboard/trainee"))
+
+
+def test_a_trainees_progress_page_queries_do_not_grow_with_their_cohorts(client, auth, make_user, make_cohort, queries):
+    """A facilitator looking at a trainee in several cohorts (a retake, a make-up): whether they
+    run each cohort's assessment is read for all the cohorts at once."""
+    fran = make_user(roles=[Role.FACILITATOR])
+    trainee = make_user()
+    make_cohort(facilitators=[fran], trainees=[trainee], name="First")
+    auth.login_as(fran)
+    with queries() as few:
+        assert client.get(f"/dashboard/trainees/{trainee.id}").status_code == 200
+    for n in range(4):
+        make_cohort(facilitators=[fran, make_user(roles=[Role.FACILITATOR])], trainees=[trainee], name=f"Retake {n}")
+    with queries() as many:
+        assert client.get(f"/dashboard/trainees/{trainee.id}").status_code == 200
+    assert len(few) == len(many)
+
+
+def test_a_facilitator_check_forgets_its_answer_when_the_facilitators_change(app, make_user, make_cohort):
+    """Within one request or app context (a command, a job), a change committed is seen by the
+    next check: authz's per-request answers are forgotten on commit."""
+    from portal.authz import can
+    from portal.extensions import db
+    from portal.models import Cohort, CohortFacilitator, User
+
+    fran = make_user(roles=[Role.FACILITATOR])
+    cohort = make_cohort(facilitators=[fran])
+    with app.test_request_context():
+        person = db.session.get(User, fran.id)
+        person.use_role_names("facilitator")
+        row = db.session.get(Cohort, cohort.id)
+        assert can(person, "manage_cohort", row)
+        db.session.execute(db.delete(CohortFacilitator).where(CohortFacilitator.cohort_id == cohort.id))
+        db.session.commit()
+        assert not can(person, "manage_cohort", db.session.get(Cohort, cohort.id))

@@ -51,6 +51,7 @@ def thread_for(thread_id: int, action: str = "read_thread") -> Thread:
 def post_for(post_id: int, action: str) -> Post:
     post = get_or_404(Post, post_id)
     if not can(current_user, "read_post", post):
+        kept_off(post.board_id)
         abort(404)
     require(action, post)
     return post

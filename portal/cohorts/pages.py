@@ -61,10 +61,9 @@ def facilitator_names(cohort_ids: list[int]) -> dict[int, list[str]]:
             db.select(CohortFacilitator.cohort_id, User.display_name)
             .join(User, User.id == CohortFacilitator.user_id)
             .where(CohortFacilitator.cohort_id.in_(cohort_ids))
-            .order_by(User.display_name, User.id)
         ):
             names.setdefault(cohort_id, []).append(name)
-    return names
+    return {cohort_id: sorted(found) for cohort_id, found in names.items()}  # as Cohort.facilitators
 
 
 def chosen_facilitators(ids: list[int]) -> list[User]:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import Integer, bindparam, func
+from sqlalchemy.orm import selectinload
 
 from portal.authz import can, current_cohort, current_places, require, session_scope
 from portal.cohorts import handouts as handout_files
@@ -319,7 +320,9 @@ def progress(user_id: int):
     assessed = [
         cohort
         for cohort in db.session.execute(
-            db.select(Cohort).where(Cohort.id.in_([p.id for p in places if p.status == "enrolled"]))
+            db.select(Cohort)
+            .where(Cohort.id.in_([p.id for p in places if p.status == "enrolled"]))
+            .options(selectinload(Cohort.facilitator_links))  # the check below reads them for each
         ).scalars()
         if can(current_user, "view_assessment", cohort)
     ]
