@@ -197,8 +197,10 @@ def _facilitated_ids(user):
 
 
 def _enrolled_ids(user, statuses=(EnrollmentStatus.ENROLLED,)):
+    # Equalities rather than IN (...): a list of values is a parameter SQLAlchemy expands on
+    # every execution, which costs more than the query on the hot, cached statements.
     return db.select(Enrollment.cohort_id).where(
-        Enrollment.user_id == _uid(user), Enrollment.status.in_([s.value for s in statuses])
+        Enrollment.user_id == _uid(user), or_(*(Enrollment.status == s.value for s in statuses))
     )
 
 
@@ -694,10 +696,15 @@ def moderated_boards(user):
 
 
 def _moderated_boards(uid, admin: bool):
+    return db.select(Board.id).where(_moderates_board_clause(uid, admin))
+
+
+def _moderates_board_clause(uid, admin: bool):
+    """SQL condition on Board: moderated by person `uid` (an id or a bind parameter)."""
     from sqlalchemy import false
 
     admin_boards = Board.kind.in_([BoardKind.COMMUNITY.value, BoardKind.COHORT.value]) if admin else false()
-    return db.select(Board.id).where(or_(admin_boards, Board.cohort_id.in_(_facilitated_ids(uid))))
+    return or_(admin_boards, Board.cohort_id.in_(_facilitated_ids(uid)))
 
 
 def shown_posts_clause(user, board: Board):
@@ -852,24 +859,31 @@ def _shown_notifications_clause(uid, admin: bool, community: bool, connects: boo
     from portal.models import Block, ConversationMember, DirectMessage, Notification
 
     n = Notification
-    boards = db.select(Board.id).where(_reads_board_clause(uid, admin, community, now))
-    moderated = _moderated_boards(uid, admin)
+
+    # "This board is one they read / moderate", asked of one board by its primary key: a list
+    # of every board they read would scan the boards table (one per pair) for each use.
+    def reads(board_id):
+        return exists(db.select(Board.id).where(Board.id == board_id, _reads_board_clause(uid, admin, community, now)))
+
+    def moderates(board_id):
+        return exists(db.select(Board.id).where(Board.id == board_id, _moderates_board_clause(uid, admin)))
+
     post_readable = exists(
         db.select(Post.id)
         .join(Thread, Thread.id == Post.thread_id)
         .where(
             Post.id == n.post_id,
             Post.removed_at.is_(None),
-            Post.board_id.in_(boards),
+            reads(Post.board_id),
             or_(
                 n.kind == "moderation",
                 and_(
                     or_(
                         and_(Post.hidden_at.is_(None), Post.pending.is_(False)),
                         Post.author_id == uid,
-                        Post.board_id.in_(moderated),
+                        moderates(Post.board_id),
                     ),
-                    or_(Thread.opening_shown.is_(True), Thread.author_id == uid, Post.board_id.in_(moderated)),
+                    or_(Thread.opening_shown.is_(True), Thread.author_id == uid, moderates(Post.board_id)),
                 ),
             ),
         )
@@ -888,7 +902,7 @@ def _shown_notifications_clause(uid, admin: bool, community: bool, connects: boo
     conversation_readable = and_(true() if connects else false(), member, ~message_gone)
     return or_(
         and_(n.post_id.is_not(None), post_readable),
-        and_(n.post_id.is_(None), n.board_id.is_not(None), n.board_id.in_(boards)),
+        and_(n.post_id.is_(None), n.board_id.is_not(None), reads(n.board_id)),
         and_(n.post_id.is_(None), n.board_id.is_(None), n.conversation_id.is_not(None), conversation_readable),
         and_(n.post_id.is_(None), n.board_id.is_(None), n.conversation_id.is_(None)),
     )
