@@ -739,7 +739,13 @@ MATRIX: dict[tuple[str, str], Row] = {
         MODERATE_IN,
         body=lambda w: {"user_id": str(w.peers_in[0].id), "days": "7", "reason": "Matrix pause"},
         effect=lambda w, act: (
-            one(w, db.select(BoardSuspension.user_id).where(BoardSuspension.board_id == w.board_in)) == w.peers_in[0].id
+            one(
+                w,
+                db.select(BoardSuspension.user_id).where(
+                    BoardSuspension.board_id == w.board_in, BoardSuspension.reason == "Matrix pause"
+                ),
+            )
+            == w.peers_in[0].id
         ),
         probes=(
             Probe(
@@ -750,6 +756,21 @@ MATRIX: dict[tuple[str, str], Row] = {
                     if act.before["board_suspensions"] != act.after["board_suspensions"]
                     else None
                 ),
+            ),
+        ),
+    ),
+    ("boards.lift_suspension", "POST"): Row(
+        MODERATE_IN,
+        effect=lambda w, act: one(
+            w, db.select(BoardSuspension.lifted_at).where(BoardSuspension.id == w.suspension_in)
+        )
+        is not None,
+        probes=(
+            Probe(
+                "a suspension on Cohort Out's board",
+                url=lambda w: {"suspension_id": w.suspension_out},
+                body=lambda w: {},
+                check=boards_out_unchanged,
             ),
         ),
     ),

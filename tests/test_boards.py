@@ -7,7 +7,18 @@ from __future__ import annotations
 import re
 
 from portal.extensions import db
-from portal.models import AuditEvent, Board, BoardSuspension, OutboxMail, Post, PostReport, Thread, User, utcnow
+from portal.models import (
+    AuditEvent,
+    Board,
+    BoardSuspension,
+    Notification,
+    OutboxMail,
+    Post,
+    PostReport,
+    Thread,
+    User,
+    utcnow,
+)
 from tests.factories import AuthActions, text_of
 from tests.world import World
 
@@ -285,7 +296,8 @@ def test_withdrawal_deactivation_and_suspension_take_effect_on_the_next_request(
     assert "Week one thoughts" not in peer.get("/boards").get_data(as_text=True)
     assert peer.get(f"/boards/{world.community}").status_code == 200  # only that board
     with app.app_context():
-        assert db.session.execute(db.select(BoardSuspension)).scalar_one().user_id == world.peers_in[1].id
+        mine = db.select(BoardSuspension).where(BoardSuspension.reason == "Cooling off")
+        assert db.session.execute(mine).scalar_one().user_id == world.peers_in[1].id
         assert db.session.execute(db.select(AuditEvent.id).where(AuditEvent.action == "board.user_suspended")).first()
     # Suspending them again says they are kept off already (and until when); a short reason is
     # answered with what the reason needs.
@@ -300,7 +312,8 @@ def test_withdrawal_deactivation_and_suspension_take_effect_on_the_next_request(
     )
     assert "Give a reason of 3 to 300 characters." in text_of(facilitator.get(short.headers["Location"].split("#")[0]))
     with app.app_context():
-        assert len(db.session.execute(db.select(BoardSuspension)).scalars().all()) == 1
+        made = db.select(BoardSuspension).where(BoardSuspension.user_id.in_([p.id for p in world.peers_in]))
+        assert len(db.session.execute(made).scalars().all()) == 1
 
 
 def test_a_facilitator_cannot_suspend_someone_of_another_cohort(app):
@@ -311,7 +324,59 @@ def test_a_facilitator_cannot_suspend_someone_of_another_cohort(app):
         data={"user_id": str(world.people["trainee_out"].id), "days": "7", "reason": "Nope"},
     )
     with app.app_context():
-        assert db.session.execute(db.select(BoardSuspension.id)).first() is None
+        theirs = db.select(BoardSuspension.id).where(BoardSuspension.user_id == world.people["trainee_out"].id)
+        assert db.session.execute(theirs).first() is None
+
+
+def test_a_moderator_sees_who_is_kept_off_and_lets_them_back_early(app):
+    world = World.fresh(app)
+    peer = app.test_client()
+    AuthActions(peer, app).login_as(world.peers_in[1])
+    facilitator = client_as(app, world, "facilitator_in")
+    facilitator.post(
+        f"/boards/{world.board_in}/suspend",
+        data={"user_id": str(world.peers_in[1].id), "days": "7", "reason": "Cooling off"},
+    )
+    assert peer.get(f"/boards/{world.board_in}").status_code == 403
+    page = facilitator.get(f"/boards/{world.board_in}")
+    listed = text_of(page)
+    assert "Kept off this board (2)" in listed  # the world's own suspension and this one
+    assert "Peer In 2 until" in listed and "Reason: Cooling off · by Facilitator In" in listed
+    with app.app_context():
+        row = db.session.execute(
+            db.select(BoardSuspension).where(BoardSuspension.user_id == world.peers_in[1].id)
+        ).scalar_one()
+    lift_url = f"/boards/suspensions/{row.id}/lift"
+    assert f'action="{lift_url}"' in page.get_data(as_text=True)
+    # Those who only read the board see no such list, and cannot lift a suspension.
+    trainee = client_as(app, world, "trainee_in")
+    assert "Kept off this board" not in text_of(trainee.get(f"/boards/{world.board_in}"))
+    assert trainee.post(lift_url).status_code == 403
+    lifted = facilitator.post(lift_url)
+    assert lifted.status_code == 303 and lifted.headers["Location"].endswith("#suspend-message")
+    after = text_of(facilitator.get(lifted.headers["Location"].split("#")[0]))
+    assert "Peer In 2 can read and post on" in after and "Kept off this board (1)" in after
+    # They are back, and told so: the notification opens the board.
+    assert peer.get(f"/boards/{world.board_in}").status_code == 200
+    with app.app_context():
+        assert db.session.get(BoardSuspension, row.id).lifted_at is not None
+        note = db.session.execute(
+            db.select(Notification).where(Notification.user_id == world.peers_in[1].id, Notification.kind == "moderation")
+        ).scalar_one()
+        assert "has ended" in note.summary
+        assert db.session.execute(
+            db.select(AuditEvent.id).where(AuditEvent.action == "board.suspension_lifted")
+        ).first()
+    opened = peer.post(f"/notifications/{note.id}/open")
+    assert opened.headers["Location"].endswith(f"/boards/{world.board_in}")
+    # A second click (or a second moderator) changes nothing and tells no one twice.
+    again = facilitator.post(lift_url)
+    assert "had already ended" in text_of(facilitator.get(again.headers["Location"].split("#")[0]))
+    with app.app_context():
+        told = db.select(Notification.id).where(Notification.user_id == world.peers_in[1].id)
+        assert len(db.session.execute(told).all()) == 1
+    # Another cohort's facilitator finds no such suspension.
+    assert client_as(app, world, "facilitator_out").post(lift_url).status_code == 404
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -352,7 +352,9 @@ class World:
         trainee_in (post_id: its first post) with a reply by Peer In 1 that trainee_in reported
         (report); a thread on Cohort Out's board (other_post_id) and on the community board; a
         post in the dyad board of {trainee_in, peer_in1} (dyad_post_id) and in one of Cohort
-        Out's pairs (other_dyad_post_id). Values: board_id, thread_id, post_id."""
+        Out's pairs (other_dyad_post_id). A running suspension on each cohort board
+        (suspension_in: the deactivated account on Cohort In's; suspension_out: Out Peer 3 on
+        Cohort Out's). Values: board_id, thread_id, post_id, suspension_id."""
         from portal.boards import posting
         from portal.models import Board, BoardKind, Dyad, DyadMember, User
 
@@ -394,9 +396,20 @@ class World:
             )
             self.other_dyad_thread_id, self.other_dyad_post_id = other_pair.post.thread_id, other_pair.post.id
             self.dyad_board_in = board(BoardKind.DYAD, member=p["trainee_in"]).id
+            # A running suspension on each cohort board, of people no principal acts as: the
+            # deactivated account (kept off Cohort In's board) and Out Peer 3 (Cohort Out's).
+            self.suspension_in = posting.suspend(
+                self.board_in, user(p["deactivated"]), 30, "World pause", user(p["facilitator_in"])
+            ).id
+            self.suspension_out = posting.suspend(
+                self.board_out, user(self.peers_out[2]), 30, "World pause", user(p["facilitator_out"])
+            ).id
             self.board_in, self.board_out, self.community = self.board_in.id, self.board_out.id, self.community.id
             db.session.commit()
-        self.values.update({"board_id": self.board_in, "thread_id": self.thread_id, "post_id": self.post_id})
+        self.values.update(
+            {"board_id": self.board_in, "thread_id": self.thread_id, "post_id": self.post_id,
+             "suspension_id": self.suspension_in}
+        )
         # --- boards: topics --- an open topic of the community board (boards_topic_id); the
         # community thread is filed under none.
         with self.app.app_context():

@@ -22,7 +22,7 @@ from portal.boards.forms import (
 from portal.extensions import db
 from portal.markup import render_markdown
 from portal.models import Board, BoardSuspension, User
-from portal.web import redirect_to, render_page
+from portal.web import get_or_404, redirect_to, render_page
 
 
 def _back(thread_id: int, place: str):
@@ -143,6 +143,21 @@ def suspend(board_id: int):
     db.session.commit()
     pages.notice(place, f"{person.display_name} is kept off {board.title} for {days} day{'s' if days > 1 else ''}.")
     return redirect_to(back)
+
+
+@bp.post("/boards/suspensions/<int:suspension_id>/lift")
+@login_required
+def lift_suspension(suspension_id: int):
+    row = get_or_404(BoardSuspension, suspension_id)
+    board = board_for(row.board_id, "moderate_board")  # CSRF: checked for every POST (CSRFProtect)
+    person = db.session.get(User, row.user_id)
+    if posting.lift(row, current_user):
+        db.session.commit()
+        pages.notice("suspend", f"{person.display_name} can read and post on {board.title} again; they have been told.")
+    else:
+        db.session.rollback()
+        pages.notice("suspend", f"{person.display_name}'s break from {board.title} had already ended.", "info")
+    return redirect_to(url_for("boards.board", board_id=board.id, _anchor="suspend-message"))
 
 
 @bp.get("/boards/moderation")

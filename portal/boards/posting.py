@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case
+from sqlalchemy import case, update
 
 from portal import audit, mail
 from portal.extensions import db
@@ -550,3 +550,51 @@ def suspend(board: Board, user: User, days: int, reason: str, by: User) -> Board
     db.session.flush()
     audit.record(by, "board.user_suspended", row, board_id=board.id, user_id=user.id, days=days, reason=reason)
     return row
+
+
+def kept_off(board: Board) -> list:
+    """The suspensions of this board still running, soonest to end first: rows of id, the
+    person's name, until, reason and who suspended them (for its moderators)."""
+    from sqlalchemy.orm import aliased
+
+    person, moderator = aliased(User), aliased(User)
+    return db.session.execute(
+        db.select(
+            BoardSuspension.id,
+            person.display_name.label("name"),
+            BoardSuspension.until,
+            BoardSuspension.reason,
+            moderator.display_name.label("by_name"),
+        )
+        .join(person, person.id == BoardSuspension.user_id)
+        .outerjoin(moderator, moderator.id == BoardSuspension.created_by_id)
+        .where(
+            BoardSuspension.board_id == board.id,
+            BoardSuspension.lifted_at.is_(None),
+            BoardSuspension.until > utcnow(),
+        )
+        .order_by(BoardSuspension.until, BoardSuspension.id)
+    ).all()
+
+
+def lift(row: BoardSuspension, by: User) -> bool:
+    """End a running suspension now: the person reads and writes the board again and is told
+    so. False (and nothing done) when it had already ended or been lifted: a second click, or
+    two moderators at once, lift it and tell the person once."""
+    now = utcnow()
+    lifted = db.session.execute(
+        update(BoardSuspension)
+        .where(BoardSuspension.id == row.id, BoardSuspension.lifted_at.is_(None), BoardSuspension.until > now)
+        .values(lifted_at=now)
+    ).rowcount
+    if not lifted:
+        return False
+    db.session.refresh(row)
+    board = db.session.get(Board, row.board_id)
+    person = db.session.get(User, row.user_id)
+    audit.record(by, "board.suspension_lifted", row, board_id=board.id, user_id=person.id)
+    from portal.notifications.core import notify
+
+    notify(person, "moderation", f"Your break from {board.title} has ended: you can read and post there again.",
+           board=board)
+    return True

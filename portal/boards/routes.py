@@ -58,6 +58,7 @@ def board(board_id: int):
         first_page=_cursor("before") is None,
         can_post=can(current_user, "post_on_board", board),
         can_manage_topics=can(current_user, "manage_board_topics", board),
+        kept_off=posting.kept_off(board) if moderator else [],
     )
 
 

@@ -257,6 +257,8 @@ def _link_of(n: Notification) -> str:
             return external_url("boards.thread", **post_location(db.session.get(User, n.user_id), post))
     if n.thread_id:
         return external_url("boards.thread", thread_id=n.thread_id)
+    if n.board_id:
+        return external_url("boards.board", board_id=n.board_id)
     return external_url("notifications.index")
 
 
@@ -427,6 +429,8 @@ def open_target(user: User, n: Notification) -> str | None:
             return post_url(user, post)
     if n.thread_id:
         return url_for("boards.thread", thread_id=n.thread_id)
+    if n.board_id:
+        return url_for("boards.board", board_id=n.board_id)
     return None
 
 
