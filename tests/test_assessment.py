@@ -302,6 +302,10 @@ def test_only_a_trainee_who_did_not_pass_is_added_to_another_round(app, client, 
 def test_the_exam_opens_from_the_day_before_the_week_six_session(app, client, auth, make_user, make_cohort):
     early = Exam(app, make_user, make_cohort, n=1, name="Early Cohort", week6_started=False)
     auth.login_as(early.fran)
+    # The page says from when, rather than offering a button that can only be refused.
+    page = text_of(client.get(f"/cohorts/{early.cohort.id}/assessment"))
+    assert "Open the oral exam" not in page
+    assert "You can open the oral exam from Sun 4 Apr 2027, 00:01 UTC, the day before the week-6 session." in page
     refused = client.post(f"/sessions/{early.week6}/oral-exams", data={"template_id": early.template_id})
     assert refused.status_code == 422 and "from the day before the week-6 session" in text_of(refused)
     with app.app_context():

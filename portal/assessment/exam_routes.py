@@ -23,6 +23,7 @@ from portal.models import (
     OralExamResult,
     Supervision,
     User,
+    utcnow,
 )
 from portal.web import get_or_404, redirect_to, render_page, say_here, wants_fragment
 
@@ -68,6 +69,9 @@ def _cohort_page(cohort: Cohort, open_form=None, status=200):
         status=status,
         cohort=cohort,
         week_six=week_six,
+        # The form is offered from the day before the week-6 session (open_exam's rule).
+        opens_at=oral_exam.opens_at(week_six) if week_six else None,
+        can_open=week_six is not None and oral_exam.opens_at(week_six) <= utcnow(),
         exams=exams,
         open_form=open_form,
         trainees=trainees,

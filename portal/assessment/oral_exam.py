@@ -48,6 +48,11 @@ EXAM_WEEK = 6
 OPENS_BEFORE = timedelta(days=1)  # the grid can be set up the day before the week-6 session
 
 
+def opens_at(session) -> datetime:
+    """When the oral exam of this week-6 session may be opened."""
+    return session.starts_at - OPENS_BEFORE
+
+
 class ExamError(ValueError):
     pass
 
@@ -85,7 +90,7 @@ def passes(items: Iterable[tuple[int, bool]], marks: dict[int, str]) -> bool:
 def open_exam(session: CohortSession, template_id: int, by: User, now: datetime | None = None) -> OralExam:
     if session.week != EXAM_WEEK:
         raise ExamError("The group oral exam takes place in week 6.")
-    if session.starts_at - OPENS_BEFORE > (now or utcnow()):
+    if opens_at(session) > (now or utcnow()):
         raise ExamError("The oral exam can be opened from the day before the week-6 session.")
     version = checklists.current_version(template_id)
     if version is not None and version.template.retired_at is not None:
