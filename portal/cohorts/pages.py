@@ -233,6 +233,8 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
     return {
         "cohort": cohort,
         "cohort_status": cohort.current_status(),
+        # The page's header (not in any block): the names in one query, not links then people.
+        "facilitated_by": facilitator_names([cohort.id]).get(cohort.id, []) if block is None else [],
         "manager": manager,
         "taking_part": taking_part,
         "enrolled": enrolled,
