@@ -1,7 +1,8 @@
 """The boards in real browsers: two trainees in two browser contexts (one posts, the other sees
 "1 new reply", loads it and replies), a reply written while the connection is down is kept and
-sent once when it is back, the crisis resources appear at once, a facilitator hides a post; axe
-on the board, thread, moderation and topics pages."""
+sent once when it is back, the crisis resources appear at once, a facilitator hides a post,
+suspends its author and lets him back early; axe on the board, thread, moderation and topics
+pages."""
 
 from __future__ import annotations
 
@@ -119,6 +120,21 @@ def test_two_trainees_talk_the_reply_survives_a_dropped_connection_and_a_facilit
         post.get_by_role("button", name="Hide the post").click()
         fran_page.locator(f"#post-{bens}").get_by_text("The post is hidden.").wait_for()
         assert axe_violations(fran_page) == []
+        # She keeps Ben off the board for a day, then lets him back early from the board page.
+        post = fran_page.locator(f"#post-{bens}")
+        post.locator("summary", has_text="Suspend Ben Boards").click()
+        post.get_by_label("For how long").select_option("1")
+        post.get_by_label("Reason").last.fill("A day to cool off")
+        post.get_by_role("button", name="Suspend").click()
+        fran_page.locator(f"#post-{bens}").get_by_text("is kept off").wait_for()
+        fran_page.goto(f"/boards/{board_id}")
+        fran_page.locator("#kept-off summary").click()
+        fran_page.get_by_text("Reason: A day to cool off").wait_for()
+        assert axe_violations(fran_page) == []
+        assert fran_page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+        fran_page.get_by_role("button", name="Let Ben Boards back now").click()
+        fran_page.get_by_text("Ben Boards can read and post on").wait_for()
+        assert fran_page.locator("#kept-off").count() == 0
     finally:
         fran_context.close()
     page.goto(f"/threads/{thread_id}")
