@@ -545,6 +545,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         effect=lambda w, act: len(partners(w, w.cohort.id, w.peers_in[1].id) or ()) >= 2,
     ),
     # --- handouts: the files belong to the people taking part ---
+    ("cohorts.new_handout", "GET"): Row(only(*RUN_IN, "admin")),
     ("cohorts.add_handout", "POST"): Row(
         only(*RUN_IN, "admin"),
         body=lambda w: {

@@ -104,25 +104,42 @@ def test_pairing_again_asks_first_and_says_how_many_pairs_change(app, client, au
         assert not set(db.session.execute(db.select(Dyad.id).where(Dyad.dissolved_at.is_(None))).scalars()) & before
 
 
-def test_handout_added_lands_on_its_form_with_the_message(client, auth, make_user, make_cohort):
+def test_a_handout_is_added_on_its_own_page_and_shows_under_its_week(client, auth, make_user, make_cohort):
     fran = make_user(roles=[Role.FACILITATOR])
     cohort = make_cohort(facilitators=[fran])
+    week3 = cohort.session_ids[2]
     auth.login_as(fran)
+    # The cohort page links to the form (from the jump links and from each week) but does
+    # not carry it.
+    page = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' not in page
+    assert f'href="/cohorts/{cohort.id}/handouts/new?week=3"' in page
+    assert f'href="/cohorts/{cohort.id}/handouts/new"' in page
+    form = client.get(f"/cohorts/{cohort.id}/handouts/new?week=3")
+    assert form.status_code == 200
+    assert re.search(r'<option selected value="3">|<option value="3" selected>', form.get_data(as_text=True))
+    # A week that does not exist is not chosen (the form starts on week 1).
+    assert 'value="9" selected' not in client.get(f"/cohorts/{cohort.id}/handouts/new?week=9").get_data(as_text=True)
     response = client.post(
         f"/cohorts/{cohort.id}/handouts", data={"week": "3", "title": "Reading", "link_url": "https://example.org/r"}
     )
-    assert response.status_code == 303 and response.headers["Location"].endswith("#add-handout-message")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/cohorts/{cohort.id}#session-{week3}-message")
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert 'id="add-handout"' in html
+    row = html[html.index(f'<li id="session-{week3}"') :]
+    row = row[: row.index("</li>\n")]
     assert re.search(
-        r'id="add-handout-message"[^>]*>\s*<p class="flash flash-success" role="status">“Reading” added', html
+        rf'id="session-{week3}-message"[^>]*data-fresh="1">\s*<p class="flash flash-success" role="status">“Reading” added',
+        html,
     )
+    assert ">Reading</a>" in row
     # An error comes back on the form with focus on the summary (autofocus: no JavaScript needed).
     bad = client.post(f"/cohorts/{cohort.id}/handouts", data={"week": "3", "title": "", "link_url": ""})
     assert bad.status_code == 422
     body = bad.get_data(as_text=True)
     assert f'action="/cohorts/{cohort.id}/handouts"' in body
     assert 'class="error-summary" role="alert" tabindex="-1" autofocus' in body
+    assert "<h1>Add a handout</h1>" in body
 
 
 # --- time zones -------------------------------------------------------------------------------

@@ -10,19 +10,36 @@ from portal import audit, inputs
 from portal.authz import can, require
 from portal.cohorts import bp
 from portal.cohorts import handouts as handout_files
+from portal.cohorts.curriculum import WEEKS
 from portal.cohorts.forms import HandoutForm
-from portal.cohorts.pages import cohort_for, confirm_page, page_context
+from portal.cohorts.pages import cohort_for, confirm_page
 from portal.extensions import db
 from portal.models import Cohort, CohortSession, Handout, utcnow
 from portal.web import get_or_404, redirect_to, render_page, say_here
 
 
-def _handout_form_again(cohort: Cohort, form: HandoutForm, status: int = 422):
-    """The cohort page with the handout form and its messages; the form's action carries
-    #add-handout, so the browser lands on the form, where the error summary takes focus."""
-    context = page_context(cohort)
-    context["handout_form"] = form
-    return render_page("cohorts/show.html", None, status=status, **context)
+def _handout_page(cohort: Cohort, form: HandoutForm, status: int = 200):
+    """The page with the handout form (its own page: the cohort page only links to it, so it
+    does not build and render a form most visits never use)."""
+    return render_page(
+        "cohorts/handout_new.html",
+        None,
+        status=status,
+        cohort=cohort,
+        form=form,
+        handout_max_bytes=handout_files.MAX_BYTES,
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/handouts/new")
+@login_required
+def new_handout(cohort_id: int):
+    cohort = cohort_for(cohort_id, "manage_cohort")
+    form = HandoutForm(formdata=None)
+    week = inputs.optional_record_id(request.args.get("week"))
+    if week is not None and 1 <= week <= len(WEEKS):  # "Add a handout" from a week of the schedule
+        form.week.data = str(week)
+    return _handout_page(cohort, form)
 
 
 @bp.post("/cohorts/<int:cohort_id>/handouts")
@@ -49,9 +66,16 @@ def add_handout(cohort_id: int):
             form.file.errors.append(str(error))
         else:
             db.session.commit()
-            say_here("add-handout", f"“{handout.title}” added to week {handout.week}.")
-            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor="add-handout-message"))
-    return _handout_form_again(cohort, form)
+            # The message goes where the handout now shows: its week in the cohort's schedule.
+            session_id = db.session.execute(
+                db.select(CohortSession.id).where(
+                    CohortSession.cohort_id == cohort.id, CohortSession.week == handout.week
+                )
+            ).scalar()
+            place = f"session-{session_id}" if session_id else "schedule"
+            say_here(place, f"“{handout.title}” added to week {handout.week}.")
+            return redirect_to(url_for("cohorts.show", cohort_id=cohort.id, _anchor=f"{place}-message"))
+    return _handout_page(cohort, form, status=422)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -73,7 +97,7 @@ def too_large(error):
     limit = handout_files.MAX_BYTES // (1024 * 1024)
     form.file.errors = [f"That file is larger than {limit} MB. Choose a smaller file, or add a link to it instead."]
     form.title.errors = []
-    response = _handout_form_again(cohort, form, status=413)
+    response = _handout_page(cohort, form, status=413)
     response.headers["Connection"] = "close"  # the rest of the upload is not read
     return response
 

@@ -17,7 +17,7 @@ from portal.authz import can, require
 from portal.cohorts import dyads as dyad_service
 from portal.cohorts import handouts as handout_files
 from portal.cohorts.curriculum import WEEKS
-from portal.cohorts.forms import HandoutForm, PairForm, SwapForm
+from portal.cohorts.forms import PairForm, SwapForm
 from portal.extensions import db
 from portal.models import (
     Cohort,
@@ -253,8 +253,6 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
         "swap_choices": members,
         "swap_first": swap_first,
         "swap_second": swap_second,
-        "handout_form": HandoutForm() if manager and block is None else None,
-        "handout_max_bytes": handout_files.MAX_BYTES,
         "now": utcnow(),
         "week_span": timedelta(days=7),
     }

@@ -79,7 +79,12 @@ def test_messages_in_view_with_javascript(app, page, make_user, make_cohort):
     page.get_by_text("The two people swapped places.").wait_for()
     assert in_view(page, "#dyads-message")
 
-    # Handout: an error lands on the form with focus on the summary; success too.
+    # Handout: from its week in the schedule to its own page; an error lands on the form with
+    # focus on the summary; the handout then shows under its week, the message beside it.
+    page.get_by_role("link", name="Add a handout to week 2").click()
+    page.get_by_role("heading", name="Add a handout").wait_for()
+    assert page.get_by_label("Week").input_value() == "2"
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Add the handout").click()
     page.locator(".error-summary").wait_for()
     page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('error-summary')")
@@ -87,9 +92,13 @@ def test_messages_in_view_with_javascript(app, page, make_user, make_cohort):
     page.get_by_label("Title").fill("Reading list")
     page.get_by_label("Or a link").fill("https://example.org/reading")
     page.get_by_role("button", name="Add the handout").click()
-    page.get_by_text("“Reading list” added to week 1.").wait_for()
-    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'add-handout-message'")
-    assert in_view(page, "#add-handout-message")
+    page.get_by_text("“Reading list” added to week 2.").wait_for()
+    week2 = page.locator("li.session", has_text="Week 2")
+    assert week2.get_by_role("link", name="Reading list").is_visible()
+    message = week2.locator(".place-message")
+    assert "added to week 2" in message.inner_text()
+    assert page.evaluate("() => document.activeElement && document.activeElement.classList.contains('place-message')")
+    assert message.evaluate("m => m === document.activeElement")
     assert axe_violations(page) == []
     # The refused handout form answers 422 by design; anything else in the console is a problem.
     assert [p for p in page.console.problems if "422" not in p] == []
@@ -104,13 +113,13 @@ def test_a_file_too_large_is_caught_before_sending(app, page, make_user, make_co
         f.write(b"0")
     sign_in(page, fran.email, DEFAULT_PASSWORD)
     page.wait_for_url("**/dashboard/facilitator")
-    page.goto(f"/cohorts/{cohort.id}")
+    page.goto(f"/cohorts/{cohort.id}/handouts/new")
     page.get_by_label("Title").fill("Huge")
     page.set_input_files("#file", str(big))
     page.get_by_text("That file is larger than 20 MB").wait_for()
     page.get_by_role("button", name="Add the handout").click()
     assert page.evaluate("() => document.activeElement.id") == "file"
-    assert page.url.endswith(f"/cohorts/{cohort.id}"), "nothing was sent"
+    assert page.url.endswith(f"/cohorts/{cohort.id}/handouts/new"), "nothing was sent"
 
 
 def test_messages_in_view_without_javascript(app, no_js_page, make_user, make_cohort):
@@ -140,6 +149,7 @@ def test_messages_in_view_without_javascript(app, no_js_page, make_user, make_co
     assert "The two people swapped places." in page.locator("#dyads-message").inner_text()
     assert in_view(page, "#dyads-message")
 
+    page.get_by_role("link", name="Add a handout", exact=True).click()
     page.get_by_role("button", name="Add the handout").click()
     page.locator(".error-summary").wait_for()
     assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
@@ -147,9 +157,10 @@ def test_messages_in_view_without_javascript(app, no_js_page, make_user, make_co
     page.get_by_label("Title").fill("Reading list")
     page.get_by_label("Or a link").fill("https://example.org/reading")
     page.get_by_role("button", name="Add the handout").click()
-    page.wait_for_url(re.compile(r".*#add-handout-message$"))
-    assert "“Reading list” added to week 1." in page.locator("#add-handout-message").inner_text()
-    assert in_view(page, "#add-handout-message")
+    page.wait_for_url(re.compile(r".*#session-\d+-message$"))
+    place = "#" + page.url.split("#")[1]
+    assert "“Reading list” added to week 1." in page.locator(place).inner_text()
+    assert in_view(page, place)
 
 
 def test_the_countdown_refresh_keeps_focus_on_join(app, page, make_user, make_cohort):
