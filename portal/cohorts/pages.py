@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import redirect, request, url_for
 from flask_login import current_user
@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.models import (
     Cohort,
     CohortFacilitator,
+    CohortSession,
     Dyad,
     DyadMember,
     Enrollment,
@@ -57,13 +58,50 @@ def facilitator_names(cohort_ids: list[int]) -> dict[int, list[str]]:
     """{cohort id: its facilitators' names, by name} for a list of cohorts, in one query."""
     names: dict[int, list[str]] = {}
     if cohort_ids:
-        for cohort_id, name in db.session.execute(
-            db.select(CohortFacilitator.cohort_id, User.display_name)
-            .join(User, User.id == CohortFacilitator.user_id)
-            .where(CohortFacilitator.cohort_id.in_(cohort_ids))
-        ):
+        for cohort_id, name in db.session.execute(_facilitator_names_statement(), {"ids": cohort_ids}):
             names.setdefault(cohort_id, []).append(name)
     return {cohort_id: sorted(found) for cohort_id, found in names.items()}  # as Cohort.facilitators
+
+
+@functools.cache
+def _facilitator_names_statement():
+    return (
+        db.select(CohortFacilitator.cohort_id, User.display_name)
+        .join(User, User.id == CohortFacilitator.user_id)
+        .where(CohortFacilitator.cohort_id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """A session as the schedule shows it (cohorts/_session_row.html), read as a row."""
+
+    id: int
+    cohort_id: int
+    week: int
+    title: str
+    starts_at: datetime
+    duration_minutes: int
+    meeting_url: str | None
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+@functools.cache
+def _schedule_statement():
+    s = CohortSession
+    return (
+        db.select(s.id, s.cohort_id, s.week, s.title, s.starts_at, s.duration_minutes, s.meeting_url)
+        .where(s.cohort_id == _COHORT)
+        .order_by(s.week)
+    )
+
+
+def schedule(cohort_id: int) -> list[ScheduleRow]:
+    """The cohort's sessions in week order, as Cohort.sessions lists them."""
+    return [ScheduleRow(*row) for row in db.session.execute(_schedule_statement(), {"cohort_id": cohort_id})]
 
 
 def chosen_facilitators(ids: list[int]) -> list[User]:
@@ -207,6 +245,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
     if taking_part and not manager and block is None:
         my_dyad = next(iter(_pairs(cohort.id, with_member=current_user.id)), None)
     handouts = handout_files.by_week(cohort.id) if taking_part and wanted("schedule") else {}
+    sessions = schedule(cohort.id) if wanted("schedule") else []
     # The swap form: everyone in a pair, each with who they are with now; the two selects
     # start on two people of different pairs.
     pair_of = {m.user_id: d for d in dyads for m in d.current_members}
@@ -233,6 +272,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
     return {
         "cohort": cohort,
         "cohort_status": cohort.current_status(),
+        "sessions": sessions,
         # The page's header (not in any block): the names in one query, not links then people.
         "facilitated_by": facilitator_names([cohort.id]).get(cohort.id, []) if block is None else [],
         "manager": manager,
