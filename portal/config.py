@@ -38,7 +38,10 @@ def from_environment() -> dict:
         "PORTAL_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A pooled PostgreSQL connection may have been closed by the server (a restart, an idle
+        # timeout): ping it when it is checked out. SQLite is a file in this process; a ping
+        # there would only add a statement to every request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         # Sessions: the cookie only carries a random id; the row in user_sessions decides.
         "SESSION_IDLE_LIFETIME": idle,
