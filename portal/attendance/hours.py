@@ -94,7 +94,9 @@ def summarise(records: list[Record], rule: Rule = Rule()) -> Summary:
 
 
 def rule_from_settings(db_session: Session) -> Rule:
-    row = db_session.execute(_settings_statement()).first()
+    from portal.models.base import read_rows
+
+    row = read_rows(db_session, _settings_statement()).first()
     if row is None:
         return Rule()
     counted = frozenset(s for s in row.counted_statuses.split(",") if s and s not in ("absent", "excused"))
@@ -124,10 +126,11 @@ def records_for(db_session: Session, cohort_id: int, user_ids: list[int] | None 
     """Attendance of the cohort's sessions and accepted make-ups standing in for them, by
     person (own records first): one query whatever the number of people."""
     parameters = {"cohort_id": cohort_id} if user_ids is None else {"cohort_id": cohort_id, "ids": list(user_ids)}
+    from portal.models.base import read_rows
+
     out: dict[int, list[Record]] = {}
-    for user_id, week, status, minutes, makeup in db_session.execute(
-        _records_statement(user_ids is not None), parameters
-    ):
+    statement = _records_statement(user_ids is not None)
+    for user_id, week, status, minutes, makeup in read_rows(db_session, statement, parameters):
         out.setdefault(user_id, []).append(Record(week, status, minutes, makeup=bool(makeup)))
     return out
 

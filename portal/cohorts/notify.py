@@ -20,6 +20,7 @@ from portal.models import (
     EnrollmentStatus,
     Notice,
     User,
+    read_rows,
 )
 from portal.web import external_url, path_for
 
@@ -135,7 +136,7 @@ def moved_up(enrollment: Enrollment) -> None:
 
 def recent_notices(user_id: int, limit: int = 5) -> list:
     """The person's latest notices (every dashboard shows them)."""
-    return db.session.execute(_recent_notices_statement(limit), {"uid": user_id}).all()
+    return read_rows(db.session, _recent_notices_statement(limit), {"uid": user_id}).all()
 
 
 @functools.cache

@@ -31,6 +31,7 @@ from portal.models import (
     Supervision,
     User,
     UserRole,
+    read_rows,
     utcnow,
 )
 from portal.people import people_with_role
@@ -58,7 +59,7 @@ def facilitator_names(cohort_ids: list[int]) -> dict[int, list[str]]:
     """{cohort id: its facilitators' names, by name} for a list of cohorts, in one query."""
     names: dict[int, list[str]] = {}
     if cohort_ids:
-        for cohort_id, name in db.session.execute(_facilitator_names_statement(), {"ids": cohort_ids}):
+        for cohort_id, name in read_rows(db.session, _facilitator_names_statement(), {"ids": cohort_ids}):
             names.setdefault(cohort_id, []).append(name)
     return {cohort_id: sorted(found) for cohort_id, found in names.items()}  # as Cohort.facilitators
 
@@ -101,7 +102,7 @@ def _schedule_statement():
 
 def schedule(cohort_id: int) -> list[ScheduleRow]:
     """The cohort's sessions in week order, as Cohort.sessions lists them."""
-    return [ScheduleRow(*row) for row in db.session.execute(_schedule_statement(), {"cohort_id": cohort_id})]
+    return [ScheduleRow(*row) for row in read_rows(db.session, _schedule_statement(), {"cohort_id": cohort_id})]
 
 
 def chosen_facilitators(ids: list[int]) -> list[User]:
@@ -136,7 +137,7 @@ def _pairs(cohort_id: int, *, with_member: int | None = None) -> list[Pair]:
     those `with_member` is in, when given)."""
     parameters = {"cohort_id": cohort_id} if with_member is None else {"cohort_id": cohort_id, "member": with_member}
     pairs: dict[int, Pair] = {}
-    for dyad_id, user_id, name in db.session.execute(_pairs_statement(with_member is not None), parameters):
+    for dyad_id, user_id, name in read_rows(db.session, _pairs_statement(with_member is not None), parameters):
         pair = pairs.setdefault(dyad_id, Pair(dyad_id))
         if user_id is not None:
             pair.current_members.append(PairMember(user_id, name))
@@ -217,7 +218,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
     taking_part = can(current_user, "take_part", cohort)
     enrollments = []
     if manager and wanted("roster"):
-        enrollments = db.session.execute(_roster_statement(), {"cohort_id": cohort.id}).all()
+        enrollments = read_rows(db.session, _roster_statement(), {"cohort_id": cohort.id}).all()
     enrolled = [e for e in enrollments if e.status == EnrollmentStatus.ENROLLED.value]
     waitlisted = sorted(
         (e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED.value), key=lambda e: (e.waitlisted_at, e.id)
@@ -225,7 +226,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
     withdrawn = [e for e in enrollments if e.status == EnrollmentStatus.WITHDRAWN.value]
     supervisors = {}
     if enrollments:
-        supervisors = dict(db.session.execute(_supervisors_statement(), {"cohort_id": cohort.id}).all())
+        supervisors = dict(read_rows(db.session, _supervisors_statement(), {"cohort_id": cohort.id}).all())
     attendance = {}
     if enrolled:  # hours toward the twelve per trainee: a fixed number of queries for the roster
         from portal.attendance import hours as attendance_hours
@@ -238,7 +239,7 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
         enrolled_ids = (
             {e.user_id for e in enrolled}
             if wanted("roster")
-            else set(db.session.execute(_enrolled_statement(), {"cohort_id": cohort.id}).scalars())
+            else set(read_rows(db.session, _enrolled_statement(), {"cohort_id": cohort.id}).scalars())
         )
         dyads_need_repair = dyad_service.needs_repair(dyads, enrolled_ids)
     my_dyad = None

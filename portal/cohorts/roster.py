@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from portal import audit, inputs, people
 from portal.cohorts import notify
 from portal.extensions import db
-from portal.models import Cohort, Enrollment, EnrollmentStatus, Role, Supervision, User, utcnow
+from portal.models import Cohort, Enrollment, EnrollmentStatus, Role, Supervision, User, read_rows, utcnow
 
 MAX_IMPORT_ROWS = 500
 EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -76,7 +76,7 @@ def counts_by_cohort(cohort_ids: list[int]) -> dict[tuple[int, str], int]:
     """{(cohort id, enrolment status): count} for many cohorts in one query."""
     if not cohort_ids:
         return {}
-    rows = db.session.execute(_counts_statement(), {"ids": list(cohort_ids)}).all()
+    rows = read_rows(db.session, _counts_statement(), {"ids": list(cohort_ids)}).all()
     return {(cohort_id, status): n for cohort_id, status, n in rows}
 
 

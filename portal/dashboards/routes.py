@@ -30,6 +30,7 @@ from portal.models import (
     Handout,
     Supervision,
     User,
+    read_rows,
     utcnow,
 )
 from portal.models.base import UTCDateTime
@@ -113,9 +114,9 @@ def admin():
     now = utcnow()
     by_status_query, cohorts_query, upcoming_query = _admin_statements()
     times = {"now": now, "since": now - timedelta(hours=2), "until": now + timedelta(days=14)}
-    by_status = dict(db.session.execute(by_status_query, times).all())
-    cohorts = db.session.execute(cohorts_query, times).all()
-    upcoming = db.session.execute(upcoming_query, times).all()
+    by_status = dict(read_rows(db.session, by_status_query, times).all())
+    cohorts = read_rows(db.session, cohorts_query, times).all()
+    upcoming = read_rows(db.session, upcoming_query, times).all()
     return render_template(
         "dashboards/admin.html",
         by_status=by_status,
@@ -135,8 +136,8 @@ def facilitator():
     cohorts_query, sessions_query = _facilitator_statements()
     parameters = {"now": now, "since": now - timedelta(hours=2), "until": now + timedelta(days=7)}
     parameters["uid"] = current_user.id
-    cohorts = db.session.execute(cohorts_query, parameters).all()
-    this_week = db.session.execute(sessions_query, parameters).all()
+    cohorts = read_rows(db.session, cohorts_query, parameters).all()
+    this_week = read_rows(db.session, sessions_query, parameters).all()
     join_open = {
         s.id
         for s in this_week
@@ -189,7 +190,8 @@ def _next_session(user_id: int, now: datetime) -> NextSession | None:
     """The person's next session (not ended) in the cohorts they are enrolled in and that are
     not archived, as the full dashboard finds it, from one query of a few columns."""
     upcoming = []
-    for sid, starts_at, minutes, own_url, cohort_url in db.session.execute(_trainee_statements()[2], {"uid": user_id}):
+    rows = read_rows(db.session, _trainee_statements()[2], {"uid": user_id})
+    for sid, starts_at, minutes, own_url, cohort_url in rows:
         ends_at = starts_at + timedelta(minutes=minutes)
         if ends_at > now:
             upcoming.append(NextSession(sid, starts_at, ends_at, own_url or cohort_url))
@@ -282,9 +284,9 @@ def trainee():
         ids = [c.id for c in taking_part]
         handouts = {c.id: handout_files.by_week(c.id) for c in taking_part}
         partners_query = _trainee_statements()[0]
-        for row in db.session.execute(partners_query, {"uid": me, "ids": ids}):
+        for row in read_rows(db.session, partners_query, {"uid": me, "ids": ids}):
             partners.setdefault(row.cohort_id, []).append(row)
-    supervisor = db.session.execute(_trainee_statements()[1], {"uid": me}).first()
+    supervisor = read_rows(db.session, _trainee_statements()[1], {"uid": me}).first()
     from portal.attendance import dashboard as attendance_card
     from portal.certification.pages import status_of
 

@@ -26,7 +26,7 @@ from portal.models.attendance import (
     MakeupRequest,
     MakeupStatus,
 )
-from portal.models.base import utcnow
+from portal.models.base import read_rows, utcnow
 from portal.models.boards import (
     Board,
     BoardConsent,
@@ -119,6 +119,7 @@ __all__ = [
     "User",
     "UserRole",
     "UserSession",
+    "read_rows",
     "utcnow",
     # --- attendance ---
     "Attendance",
