@@ -83,8 +83,10 @@ class RowsPage:
 
         self.page, self.per_page = page, per_page
         count = count if count is not None else select(func.count()).select_from(query.order_by(None).subquery())
-        self.total = db.session.execute(count).scalar_one()
-        self.items = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+        from portal.models import read_rows
+
+        self.total = read_rows(db.session, count).scalar_one()
+        self.items = read_rows(db.session, query.limit(per_page).offset((page - 1) * per_page)).all()
         self.pages = max(1, -(-self.total // per_page))
         self.has_prev, self.prev_num = page > 1, page - 1
         self.has_next, self.next_num = page < self.pages, page + 1

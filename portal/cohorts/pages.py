@@ -46,7 +46,8 @@ def cohort_for(cohort_id: int, action: str) -> Cohort:
 
 def facilitator_choices() -> list[SelectChoice]:
     """Active facilitators by name (the rule of people.people_with_role, read as rows)."""
-    rows = db.session.execute(
+    rows = read_rows(
+        db.session,
         db.select(User.id, User.display_name, User.email)
         .join(UserRole, UserRole.user_id == User.id)
         .where(UserRole.role == Role.FACILITATOR.value, User.deactivated_at.is_(None))

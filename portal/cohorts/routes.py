@@ -28,6 +28,7 @@ from portal.models import (
     Cohort,
     CohortFacilitator,
     CohortStatus,
+    read_rows,
     utcnow,
 )
 from portal.web import redirect_to, render_page, say_here
@@ -63,7 +64,7 @@ def index():
         start = datetime(year, month, 1, tzinfo=UTC)
         end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
         query = query.where(Cohort.starts_at >= start, Cohort.starts_at < end)
-    rows = db.session.execute(query).all()
+    rows = read_rows(db.session, query).all()
     ids = [c.id for c in rows]
     return render_page(
         "cohorts/index.html",
