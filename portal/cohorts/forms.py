@@ -117,18 +117,20 @@ class SupervisorForm(PortalForm):
         return ok
 
 
+# The pairing modes, first the default (the cohort page writes this select by hand).
+PAIR_MODES = [
+    SelectChoice("workplaces", "Keep people from the same workplace apart"),
+    SelectChoice("random", "At random"),
+]
+
+
 class PairForm(PortalForm):
-    mode = SelectField(
-        "How to pair",
-        choices=[
-            SelectChoice("workplaces", "Keep people from the same workplace apart"),
-            SelectChoice("random", "At random"),
-        ],
-    )
+    mode = SelectField("How to pair", choices=PAIR_MODES)
     confirm = HiddenField()  # "yes": replacing the existing pairs was confirmed
 
 
 class SwapForm(PortalForm):
+    # The cohort page writes these two selects by hand (hundreds of options in a large cohort).
     first = SelectField("Swap", coerce=coerce_id)
     second = SelectField("with", coerce=coerce_id)
 

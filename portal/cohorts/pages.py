@@ -17,7 +17,7 @@ from portal.authz import can, require
 from portal.cohorts import dyads as dyad_service
 from portal.cohorts import handouts as handout_files
 from portal.cohorts.curriculum import WEEKS
-from portal.cohorts.forms import PairForm, SwapForm
+from portal.cohorts.forms import PAIR_MODES
 from portal.extensions import db
 from portal.models import (
     Cohort,
@@ -289,9 +289,9 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
         "my_dyad": my_dyad,
         "handouts": handouts,
         "weeks": WEEKS,
-        # Forms only where the page shows them (each costs its CSRF token and fields).
-        "pair_form": PairForm() if manager and wanted("dyads") else None,
-        "swap_form": SwapForm() if manager and wanted("dyads") else None,
+        # The pairing and swap forms are written in the template: only choices and a token
+        # (their routes validate with PairForm and SwapForm).
+        "pair_modes": PAIR_MODES,
         "swap_choices": members,
         "swap_first": swap_first,
         "swap_second": swap_second,
