@@ -40,6 +40,7 @@ from portal.models import (
     Supervision,
     User,
     WeekSixNotice,
+    read_rows,
     utcnow,
 )
 
@@ -187,7 +188,8 @@ def standings(trainee_ids: Iterable[int]) -> dict[int, list[Standing]]:
     ids = list(trainee_ids)
     found: dict[tuple[int, int], Standing] = {}
     if ids:
-        for trainee_id, number, status, note, by, at in db.session.execute(_standings_statement(), {"ids": ids}):
+        rows = read_rows(db.session, _standings_statement(), {"ids": ids})
+        for trainee_id, number, status, note, by, at in rows:
             found[(trainee_id, number)] = Standing(number, status, note, by, at)
     return {t: [found.get((t, n)) or Standing(n, PENDING, None, None, None) for n in COMPETENCIES] for t in ids}
 

@@ -11,7 +11,7 @@ from sqlalchemy import Integer, bindparam, or_, select
 
 from portal.attendance import feedback, hours
 from portal.extensions import db
-from portal.models import Attendance, Cohort, CohortSession, FeedbackRequest
+from portal.models import Attendance, Cohort, CohortSession, FeedbackRequest, read_rows
 from portal.models.base import UTCDateTime
 
 
@@ -27,7 +27,7 @@ def feedback_due(user_id: int, now: datetime) -> list[FeedbackDue]:
     """Sessions (own or make-up) that ended in the last week, that the person attended and
     has not given feedback on yet (the same rule as feedback.is_due): one query."""
     parameters = {"uid": user_id, "now": now, "since": now - feedback.ASK_WITHIN - timedelta(hours=12)}
-    rows = db.session.execute(_feedback_due_statement(), parameters).all()
+    rows = read_rows(db.session, _feedback_due_statement(), parameters).all()
     out = []
     for sid, week, title, starts_at, duration, cohort_name in rows:
         ends_at = starts_at + timedelta(minutes=duration)

@@ -15,7 +15,16 @@ from portal.assessment import competencies, oral_exam
 from portal.attendance import hours
 from portal.certification.rule import Evidence, Settings, Verdict, WeekRecord, decide
 from portal.extensions import db
-from portal.models import Attempt, AttemptStatus, CertificationSettings, Cohort, CohortSession, Offering, utcnow
+from portal.models import (
+    Attempt,
+    AttemptStatus,
+    CertificationSettings,
+    Cohort,
+    CohortSession,
+    Offering,
+    read_rows,
+    utcnow,
+)
 
 
 @functools.cache
@@ -52,7 +61,7 @@ def _written_test(user_id: int, cohort_id: int) -> tuple[float | None, int | Non
     """(best percent of any submitted attempt, attempts left in the cohort's latest offering)."""
     best = None
     statements = _statements()
-    for correct, count in db.session.execute(statements["scores"], {"uid": user_id}):
+    for correct, count in read_rows(db.session, statements["scores"], {"uid": user_id}):
         percent = 100.0 * correct / count if count else 0.0
         best = percent if best is None else max(best, percent)
     offering = db.session.execute(statements["offering"], {"cohort_id": cohort_id}).scalar_one_or_none()

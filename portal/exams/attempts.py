@@ -35,6 +35,7 @@ from portal.models import (
     ItemStatus,
     ItemVersion,
     Offering,
+    read_rows,
     utcnow,
 )
 
@@ -90,7 +91,7 @@ def standing(user_id: int, offering: Offering, now: datetime | None = None, zone
     attempts_query, grants_query = _standing_statements()
     parameters = {"uid": user_id, "offering_id": offering.id}
     attempts = list(db.session.execute(attempts_query, parameters).scalars())
-    grants = db.session.scalar(grants_query, parameters)
+    grants = read_rows(db.session, grants_query, parameters).scalar()
     allowed = offering.attempts_allowed + (grants or 0)
     open_attempt = next((a for a in attempts if a.is_open), None)
     last = attempts[-1] if attempts else None
