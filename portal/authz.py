@@ -19,7 +19,7 @@ from flask import abort, g, has_app_context
 from flask_login import current_user
 from sqlalchemy import case, event, or_
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload
 from werkzeug.local import LocalProxy
 
 from portal.extensions import db
@@ -243,7 +243,9 @@ def _visible_sessions_statement():
 
 def current_places(user) -> list[tuple[str, Cohort]]:
     """(status, cohort) of the person's places that are not withdrawn, newest first."""
-    return [(status, cohort) for status, cohort in db.session.execute(_places_statement(), {"uid": user.id}).all()]
+    # unique(): the sessions come joined, one row per session.
+    rows = db.session.execute(_places_statement(), {"uid": user.id}).unique().all()
+    return [(status, cohort) for status, cohort in rows]
 
 
 @functools.cache
@@ -254,7 +256,7 @@ def _places_statement():
     return (
         db.select(Enrollment.status, Cohort)
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
-        .options(selectinload(Cohort.sessions))  # the dashboard's next session, of each cohort
+        .options(joinedload(Cohort.sessions))  # the dashboard's next session, of each cohort
         .where(
             Enrollment.user_id == bindparam("uid", type_=Integer),
             Enrollment.status != EnrollmentStatus.WITHDRAWN.value,
