@@ -84,8 +84,30 @@ def _static_versions(app: Flask):
     return add_version
 
 
+def _template_url_for(app: Flask):
+    """url_for in templates: the addresses that take no values (the navigation's links) and
+    the static files (with their version) are built once per app and script root, not on
+    every page; everything else goes to Flask's url_for as it is."""
+    from flask import has_request_context, request
+
+    build = app.url_for
+    built: dict[tuple, str] = {}
+
+    def url_for(endpoint: str, **values) -> str:
+        if app.debug or endpoint[0] == "." or values.keys() - {"filename"} or not has_request_context():
+            return build(endpoint, **values)
+        key = (request.script_root, endpoint, values.get("filename"))
+        url = built.get(key)
+        if url is None:
+            url = built[key] = build(endpoint, **values)
+        return url
+
+    return url_for
+
+
 def register(app: Flask) -> None:
     app.url_defaults(_static_versions(app))
+    app.jinja_env.globals["url_for"] = _template_url_for(app)
     if app.config.get("SEND_FILE_MAX_AGE_DEFAULT") is None:
         app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 365 * 24 * 3600
     app.jinja_env.globals.update(_macros(app))

@@ -87,6 +87,20 @@ def test_a_failed_written_test_and_a_missed_week_read_from_the_records(app, prog
         "attendance": ("Week 4 not attended: ask for a make-up.",),
         "written_test": ("Written test: best score 75 %, 1 attempt left.",),
     }
+    # An extra attempt granted to this trainee counts; one granted to someone else does not.
+    from portal.models import AttemptGrant, Offering
+
+    with app.app_context():
+        offering = db.session.execute(db.select(Offering).where(Offering.cohort_id == programme.cohort.id)).scalar_one()
+        db.session.add(AttemptGrant(offering_id=offering.id, user_id=trainee.id, granted_by_id=programme.fran.id))
+        db.session.add(AttemptGrant(offering_id=offering.id, user_id=programme.trainees[1].id,
+                                    granted_by_id=programme.fran.id))
+        db.session.commit()
+        reasons = {i.key: i.reasons for i in evidence.verdict_for(trainee.id, programme.cohort.id).missing}
+        assert reasons["written_test"] == ("Written test: best score 75 %, 2 attempts left.",)
+        assert "Written test not taken yet: 3 attempts left." in [
+            r for i in evidence.verdict_for(programme.trainees[1].id, programme.cohort.id).missing for r in i.reasons
+        ]
 
 
 def test_weeks_still_ahead_read_as_coming_up(app, programme, make_user, make_cohort):

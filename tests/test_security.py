@@ -225,6 +225,23 @@ def test_static_files_are_versioned_and_cached_long(client):
     assert "max-age=31536000" in response.headers["Cache-Control"]
 
 
+def test_links_follow_the_path_the_portal_is_served_under(client):
+    """The layout's links are built once per path prefix (portal.templating): a portal served
+    under /peer (a proxy's SCRIPT_NAME) links under /peer, and the same process still links
+    at the root for a request without the prefix."""
+    import re
+
+    def links(**environ):
+        html = client.get("/login", environ_overrides=environ).get_data(as_text=True)
+        return re.search(r'<a class="brand" href="([^"]+)"', html).group(1), re.search(
+            r'href="([^"]+pico\.min\.css[^"]*)"', html).group(1)
+
+    root = links()
+    assert root[0] == "/" and root[1].startswith("/static/vendor/pico.min.css?v=")
+    assert links(SCRIPT_NAME="/peer") == ("/peer/", "/peer" + root[1])
+    assert links() == root
+
+
 # Routes anyone may open (signed out too); every other route asks portal.authz.
 PUBLIC = {
     "static",

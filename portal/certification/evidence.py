@@ -21,7 +21,6 @@ from portal.models import (
     CertificationSettings,
     Cohort,
     CohortSession,
-    Offering,
     read_rows,
     utcnow,
 )
@@ -33,19 +32,21 @@ def _statements() -> dict:
     cohort (`cohort_id`) are parameters."""
     uid, cohort_id = bindparam("uid", type_=Integer), bindparam("cohort_id", type_=Integer)
     return {
-        "settings": db.select(CertificationSettings).where(CertificationSettings.cohort_id == cohort_id),
+        "settings": db.select(
+            CertificationSettings.min_weeks,
+            CertificationSettings.min_hours,
+            CertificationSettings.required_competencies,
+            CertificationSettings.pass_percent,
+            CertificationSettings.needs_approval,
+        ).where(CertificationSettings.cohort_id == cohort_id),
         "scores": db.select(Attempt.correct, Attempt.item_count).where(
             Attempt.user_id == uid, Attempt.status == AttemptStatus.SUBMITTED.value, Attempt.correct.is_not(None)
         ),
-        "offering": db.select(Offering)
-        .where(Offering.cohort_id == cohort_id)
-        .order_by(Offering.opens_at.desc())
-        .limit(1),
     }
 
 
 def settings_for(cohort_id: int) -> Settings:
-    row = db.session.execute(_statements()["settings"], {"cohort_id": cohort_id}).scalar_one_or_none()
+    row = read_rows(db.session, _statements()["settings"], {"cohort_id": cohort_id}).one_or_none()
     if row is None:
         return Settings()
     return Settings(
@@ -59,18 +60,13 @@ def settings_for(cohort_id: int) -> Settings:
 
 def _written_test(user_id: int, cohort_id: int) -> tuple[float | None, int | None]:
     """(best percent of any submitted attempt, attempts left in the cohort's latest offering)."""
+    from portal.exams.attempts import attempts_left
+
     best = None
-    statements = _statements()
-    for correct, count in read_rows(db.session, statements["scores"], {"uid": user_id}):
+    for correct, count in read_rows(db.session, _statements()["scores"], {"uid": user_id}):
         percent = 100.0 * correct / count if count else 0.0
         best = percent if best is None else max(best, percent)
-    offering = db.session.execute(statements["offering"], {"cohort_id": cohort_id}).scalar_one_or_none()
-    if offering is None:
-        return best, None
-    from portal.exams import attempts
-
-    standing = attempts.standing(user_id, offering)
-    return best, max(standing.allowed - standing.used, 0)
+    return best, attempts_left(user_id, cohort_id)
 
 
 def _upcoming(cohort_id: int, now: datetime, cohort: Cohort | None = None) -> dict[int, str]:

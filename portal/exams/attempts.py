@@ -113,6 +113,37 @@ def standing(user_id: int, offering: Offering, now: datetime | None = None, zone
     return Standing(len(attempts), allowed, open_attempt, last, next_start, reason)
 
 
+def attempts_left(user_id: int, cohort_id: int) -> int | None:
+    """The attempts `user_id` has left in the cohort's latest offering (what `standing` counts:
+    the offering's allowance and the extra attempts granted, less the attempts made), or None
+    when the cohort has no offering yet. One statement (every trainee's dashboard asks)."""
+    row = read_rows(db.session, _attempts_left_statement(), {"uid": user_id, "cohort_id": cohort_id}).first()
+    if row is None:
+        return None
+    return max(row.allowed + row.granted - row.used, 0)
+
+
+@functools.cache
+def _attempts_left_statement():
+    uid = bindparam("uid", type_=Integer)
+    granted = (
+        db.select(func.count(AttemptGrant.id))
+        .where(AttemptGrant.user_id == uid, AttemptGrant.offering_id == Offering.id)
+        .scalar_subquery()
+    )
+    used = (
+        db.select(func.count(Attempt.id))
+        .where(Attempt.user_id == uid, Attempt.offering_id == Offering.id)
+        .scalar_subquery()
+    )
+    return (
+        db.select(Offering.attempts_allowed.label("allowed"), granted.label("granted"), used.label("used"))
+        .where(Offering.cohort_id == bindparam("cohort_id", type_=Integer))
+        .order_by(Offering.opens_at.desc())
+        .limit(1)
+    )
+
+
 def start(
     user_id: int,
     offering: Offering,
