@@ -84,22 +84,42 @@ def _static_versions(app: Flask):
     return add_version
 
 
+ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"  # what Flask's url_for leaves unquoted in an #anchor
+
+
 def _template_url_for(app: Flask):
-    """url_for in templates: the addresses that take no values (the navigation's links) and
-    the static files (with their version) are built once per app and script root, not on
-    every page; everything else goes to Flask's url_for as it is."""
+    """url_for in templates, for pages that link every row of a list: within a request, an
+    address is built by the request's URL adapter directly (Flask's url_for also looks up
+    URL defaults, which only static files have here, and blueprint-relative names); the
+    addresses that take no values (the navigation's links) and the static files (with their
+    version) are built once per app and path prefix. Anything else (_external, _scheme,
+    relative endpoints, no request, debug mode) goes to Flask's url_for as it is."""
+    from urllib.parse import quote
+
     from flask import has_request_context, request
+    from flask.globals import request_ctx
 
     build = app.url_for
     built: dict[tuple, str] = {}
 
-    def url_for(endpoint: str, **values) -> str:
-        if app.debug or endpoint[0] == "." or values.keys() - {"filename"} or not has_request_context():
-            return build(endpoint, **values)
-        key = (request.script_root, endpoint, values.get("filename"))
-        url = built.get(key)
-        if url is None:
-            url = built[key] = build(endpoint, **values)
+    def url_for(endpoint: str, _anchor: str | None = None, **values) -> str:
+        if (
+            app.debug
+            or endpoint[0] == "."
+            or (endpoint == "static" and values.keys() != {"filename"})
+            or any(k[0] == "_" for k in values)
+            or not has_request_context()
+        ):
+            return build(endpoint, _anchor=_anchor, **values)
+        if values and endpoint != "static":  # a row's link: built each time
+            url = request_ctx.url_adapter.build(endpoint, values)
+        else:
+            key = (request.script_root, endpoint, values.get("filename"))
+            url = built.get(key)
+            if url is None:
+                url = built[key] = build(endpoint, **values)
+        if _anchor is not None:
+            url = f"{url}#{quote(_anchor, safe=ANCHOR_SAFE)}"
         return url
 
     return url_for
