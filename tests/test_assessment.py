@@ -254,8 +254,12 @@ def test_re_examination_in_another_cohorts_week_six_and_the_latest_result_counts
     items = exam.items(exam_id)
     t = exam.trainees[0]
     auth.login_as(exam.fran)
+    with app.app_context():
+        assert oral_exam.latest_outcome(t.id) is None  # not finalised yet
     client.post(f"/oral-exams/{exam_id}/trainees/{t.id}/finalise")  # nothing met: not passed
     assert _result(app, exam_id, t.id).outcome == "not_passed"
+    with app.app_context():
+        assert oral_exam.latest_outcome(t.id) == "not_passed"
     other = Exam(app, make_user, make_cohort, n=1, name="Later Cohort")
     later_id = other.open()
     auth.login_as(other.fran)
@@ -271,6 +275,7 @@ def test_re_examination_in_another_cohorts_week_six_and_the_latest_result_counts
     assert client.post(f"/oral-exams/{later_id}/trainees/{t.id}/finalise").status_code == 303
     with app.app_context():
         assert oral_exam.oral_exam_passed(t.id)
+        assert oral_exam.latest_outcome(t.id) == "passed"  # the latest result, what certification reads
     # Once passed, they cannot be added to a further sitting.
     third = exam.open(by=exam.gus)
     auth.login_as(exam.gus)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Integer, bindparam, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -35,6 +35,7 @@ from portal.models import (
     OralExamMark,
     OralExamResult,
     User,
+    read_rows,
     utcnow,
 )
 
@@ -288,6 +289,22 @@ def latest_results(trainee_ids: Iterable[int]) -> dict[int, OralExamResult]:
     for row in rows:
         latest.setdefault(row.trainee_id, row)
     return latest
+
+
+def latest_outcome(trainee_id: int) -> str | None:
+    """The outcome of the trainee's latest finalised result (the one `latest_results` gives),
+    or None when they have none: one column (what certification's rule reads)."""
+    return read_rows(db.session, _latest_outcome_statement(), {"uid": trainee_id}).scalar()
+
+
+@functools.cache
+def _latest_outcome_statement():
+    return (
+        db.select(OralExamResult.outcome)
+        .where(OralExamResult.trainee_id == bindparam("uid", type_=Integer), OralExamResult.finalised_at.is_not(None))
+        .order_by(OralExamResult.finalised_at.desc(), OralExamResult.id.desc())
+        .limit(1)
+    )
 
 
 @functools.cache

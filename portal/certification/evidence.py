@@ -1,5 +1,5 @@
 """What the rule reads, gathered from the other areas' plain functions (no Flask):
-attendance (`hours.summary`), the oral exam (`oral_exam.latest_results`), the written test
+attendance (`hours.summary`), the oral exam (`oral_exam.latest_outcome`), the written test
 (submitted attempts, the cohort's offering for the attempts left) and the competencies
 (`competencies.standings`)."""
 
@@ -108,13 +108,13 @@ def evidence_for(
     }
     for w, when in ahead.items():
         weeks.setdefault(w, WeekRecord(False, upcoming=when))
-    latest = oral_exam.latest_results([user_id]).get(user_id)
+    outcome = oral_exam.latest_outcome(user_id)
     best, left = _written_test(user_id, cohort_id)
     standing = competencies.standings([user_id])[user_id]
     return Evidence(
         weeks=weeks,
         total_minutes=summary.total_minutes,
-        oral_exam=latest.outcome if latest is not None else None,
+        oral_exam=outcome,
         best_percent=best,
         attempts_left=left,
         competencies={s.number: s.status for s in standing if s.status != competencies.PENDING},
