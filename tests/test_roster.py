@@ -4,6 +4,7 @@ supervisors."""
 from __future__ import annotations
 
 import io
+import re
 
 from portal.cohorts.roster import parse_people_list
 from portal.extensions import db
@@ -184,9 +185,19 @@ def test_link_a_supervisor_by_picking_or_by_invitation(app, client, auth, make_u
     cohort = make_cohort(facilitators=[fran], trainees=[trainee])
     url = f"/cohorts/{cohort.id}/roster/{cohort.enrollment_ids[0]}/supervisor"
     auth.login_as(fran)
+
+    def roster_supervisor():
+        """The Supervisor cell of Tia's row on the cohort page (the page shows one row for her)."""
+        html = client.get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+        cells = re.findall(r'<td data-label="Supervisor">(.*?)</td>', html)
+        assert len(cells) == 1
+        return re.sub(r"<[^>]+>", "", cells[0])
+
+    assert roster_supervisor() == "Add a supervisor for Tia"
     nothing = client.post(url, data={"supervisor_id": "0"})
     assert nothing.status_code == 422 and "Choose a supervisor or enter an email" in text_of(nothing)
     assert client.post(url, data={"supervisor_id": str(sam.id)}).status_code == 303
+    assert roster_supervisor() == "Sam"
     # The supervisor sees the trainee and their cohort.
     auth.login_as(sam)
     dashboard = text_of(client.get("/dashboard/supervisor"))
@@ -197,6 +208,7 @@ def test_link_a_supervisor_by_picking_or_by_invitation(app, client, auth, make_u
         client.post(url, data={"supervisor_id": "0", "email": "new.sup@example.org", "name": "Nia"}).status_code == 303
     )
     assert [m["To"] for m in outbox] == ["new.sup@example.org"]
+    assert roster_supervisor() == "Nia"  # the ended link is history, not a second row
     with app.app_context():
         links = db.session.execute(db.select(Supervision).order_by(Supervision.id)).scalars().all()
         assert [link.ended_at is not None for link in links] == [True, False]

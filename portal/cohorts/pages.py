@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from flask import redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import Integer, bindparam, func
+from sqlalchemy.orm import aliased
 from wtforms import SelectChoice
 
 from portal.authz import can, require
@@ -169,6 +170,9 @@ _COHORT = bindparam("cohort_id", type_=Integer)
 
 @functools.cache
 def _roster_statement():
+    """The roster's rows, each with the name of the trainee's supervisor (a trainee has at
+    most one open supervision: the database enforces it, so no row doubles)."""
+    supervisor = aliased(User, name="supervisor")
     return (
         db.select(
             Enrollment.id,
@@ -181,8 +185,11 @@ def _roster_statement():
             User.pronouns,
             User.organisation,
             User.status_expression().label("account_status"),
+            supervisor.display_name.label("supervisor_name"),
         )
         .join(User, User.id == Enrollment.user_id)
+        .outerjoin(Supervision, (Supervision.trainee_id == Enrollment.user_id) & Supervision.ended_at.is_(None))
+        .outerjoin(supervisor, supervisor.id == Supervision.supervisor_id)
         .where(Enrollment.cohort_id == _COHORT)
         .order_by(Enrollment.status, Enrollment.waitlisted_at, User.display_name)
     )
@@ -192,18 +199,6 @@ def _roster_statement():
 def _enrolled_statement():
     return db.select(Enrollment.user_id).where(
         Enrollment.cohort_id == _COHORT, Enrollment.status == EnrollmentStatus.ENROLLED.value
-    )
-
-
-@functools.cache
-def _supervisors_statement():
-    return (
-        db.select(Supervision.trainee_id, User.display_name)
-        .join(User, User.id == Supervision.supervisor_id)
-        .where(
-            Supervision.trainee_id.in_(db.select(Enrollment.user_id).where(Enrollment.cohort_id == _COHORT)),
-            Supervision.ended_at.is_(None),
-        )
     )
 
 
@@ -225,9 +220,6 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
         (e for e in enrollments if e.status == EnrollmentStatus.WAITLISTED.value), key=lambda e: (e.waitlisted_at, e.id)
     )
     withdrawn = [e for e in enrollments if e.status == EnrollmentStatus.WITHDRAWN.value]
-    supervisors = {}
-    if enrollments:
-        supervisors = dict(read_rows(db.session, _supervisors_statement(), {"cohort_id": cohort.id}).all())
     attendance = {}
     if enrolled:  # hours toward the twelve per trainee: a fixed number of queries for the roster
         from portal.attendance import hours as attendance_hours
@@ -282,7 +274,6 @@ def page_context(cohort: Cohort, block: str | None = None) -> dict:
         "enrolled": enrolled,
         "waitlisted": waitlisted,
         "withdrawn": withdrawn,
-        "supervisors": supervisors,
         "attendance": attendance,
         "dyads": dyads,
         "dyads_need_repair": dyads_need_repair,
