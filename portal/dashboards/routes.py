@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import Integer, bindparam, func
+from sqlalchemy import Integer, bindparam, func, literal, union_all
 from sqlalchemy.orm import selectinload
 
 from portal.authz import can, current_cohort, current_places, require, session_scope
@@ -190,7 +190,7 @@ def _next_session(user_id: int, now: datetime) -> NextSession | None:
     """The person's next session (not ended) in the cohorts they are enrolled in and that are
     not archived, as the full dashboard finds it, from one query of a few columns."""
     upcoming = []
-    rows = read_rows(db.session, _trainee_statements()[2], {"uid": user_id})
+    rows = read_rows(db.session, _trainee_statements()[1], {"uid": user_id})
     for sid, starts_at, minutes, own_url, cohort_url in rows:
         ends_at = starts_at + timedelta(minutes=minutes)
         if ends_at > now:
@@ -200,10 +200,19 @@ def _next_session(user_id: int, now: datetime) -> NextSession | None:
 
 @functools.cache
 def _trainee_statements():
-    """The trainee's partners in the cohorts `ids` and their supervisor, built once."""
+    """Built once: the trainee's contacts (their partners in the cohorts `ids`, then their
+    supervisor, in one statement: `kind` tells them apart) and their sessions."""
     my_dyads = db.select(DyadMember.dyad_id).where(DyadMember.user_id == _UID, DyadMember.left_at.is_(None))
     partners = (
-        db.select(Dyad.cohort_id, User.display_name, User.email, User.phone, User.shares_contact)
+        db.select(
+            literal("partner").label("kind"),
+            Dyad.cohort_id,
+            User.display_name,
+            User.email,
+            User.phone,
+            User.shares_contact,
+            DyadMember.id.label("n"),
+        )
         .join(DyadMember, DyadMember.user_id == User.id)
         .join(Dyad, Dyad.id == DyadMember.dyad_id)
         .where(
@@ -213,13 +222,21 @@ def _trainee_statements():
             DyadMember.left_at.is_(None),
             DyadMember.user_id != _UID,
         )
-        .order_by(DyadMember.id)
     )
     supervisor = (
-        db.select(User.display_name, User.email, User.phone, User.shares_contact)
+        db.select(
+            literal("supervisor").label("kind"),
+            literal(None, Integer).label("cohort_id"),
+            User.display_name,
+            User.email,
+            User.phone,
+            User.shares_contact,
+            Supervision.id.label("n"),
+        )
         .join(Supervision, Supervision.supervisor_id == User.id)
         .where(Supervision.trainee_id == _UID, Supervision.ended_at.is_(None))
     )
+    contacts = union_all(partners, supervisor).order_by("kind", "n")
     sessions = (
         db.select(
             CohortSession.id,
@@ -236,7 +253,7 @@ def _trainee_statements():
             Cohort.status != CohortStatus.ARCHIVED.value,
         )
     )
-    return partners, supervisor, sessions
+    return contacts, sessions
 
 
 @bp.get("/trainee")
@@ -280,13 +297,15 @@ def trainee():
     }
     handouts: dict[int, dict[int, list[Handout]]] = {}
     partners: dict[int, list] = {}
+    supervisor = None
     if taking_part:
-        ids = [c.id for c in taking_part]
         handouts = {c.id: handout_files.by_week(c.id) for c in taking_part}
-        partners_query = _trainee_statements()[0]
-        for row in read_rows(db.session, partners_query, {"uid": me, "ids": ids}):
+    ids = [c.id for c in taking_part]
+    for row in read_rows(db.session, _trainee_statements()[0], {"uid": me, "ids": ids}):
+        if row.kind == "partner":
             partners.setdefault(row.cohort_id, []).append(row)
-    supervisor = read_rows(db.session, _trainee_statements()[1], {"uid": me}).first()
+        elif supervisor is None:
+            supervisor = row
     from portal.attendance import dashboard as attendance_card
     from portal.certification.pages import status_of
 
