@@ -8,6 +8,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     DateField,
     DateTimeField,
@@ -58,9 +59,109 @@ def _policy_validator(form, field):
         raise ValidationError(problem)
 
 
+# --- rendering ---------------------------------------------------------------------------------
+# WTForms writes each attribute of a control through Markup.format (Python's string.Formatter,
+# ~10 µs an attribute) and looks up a select's render_option signature with inspect on every
+# select: a filter form of a search box and two selects cost ~0.3 ms, a tenth of a list page.
+# The widgets below write the same bytes (tests/test_forms_render.py compares them with
+# WTForms' own on every kind of control the portal uses); fields get them when their form binds.
+
+
+def html_attributes(**attributes) -> str:
+    """wtforms.widgets.html_params, byte for byte, without Markup.format: sorted by name, a
+    trailing _ dropped (class_), data_/aria_ written with hyphens, True as a bare attribute,
+    False left out, values escaped (a double quote as &quot;)."""
+    parts = []
+    for key, value in sorted(attributes.items()):
+        key = widgets.core.clean_key(key)
+        if value is True:
+            parts.append(str(escape(key)))
+        elif value is not False:
+            parts.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+    return " ".join(parts)
+
+
+class _FastTextArea(widgets.TextArea):
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        attributes, text = html_attributes(name=field.name, **kwargs), escape(field._value())
+        return Markup(f"<textarea {attributes}>\r\n{text}</textarea>")  # noqa: S704 - both escaped
+
+
+class _FastSelect(widgets.Select):
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        if self.multiple:
+            kwargs["multiple"] = True
+        flags = getattr(field, "flags", {})
+        for k in dir(flags):
+            if k in self.validation_attrs and k not in kwargs:
+                kwargs[k] = getattr(flags, k)
+        html = [f"<select {html_attributes(name=field.name, **kwargs)}>"]
+        if field.has_groups():
+            for group, choices in field._iter_groups_normalized():
+                if group is not None:
+                    html.append(f"<optgroup {html_attributes(label=group)}>")
+                html.extend(self.render_option(choice) for choice in choices)
+                if group is not None:
+                    html.append("</optgroup>")
+        else:
+            html.extend(self.render_option(choice) for choice in field._iter_choices_normalized())
+        html.append("</select>")
+        return Markup("".join(html))  # noqa: S704 - escaped piece by piece
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        options = {"value": value, **(choice.render_kw or {}), **kwargs}
+        if choice.selected:
+            options["selected"] = True
+        attributes, label = html_attributes(**options), escape(choice.label or choice.value)
+        return Markup(f"<option {attributes}>{label}</option>")  # noqa: S704 - both escaped
+
+
+_FAST_CLASSES: dict[type, type] = {widgets.TextArea: _FastTextArea, widgets.Select: _FastSelect}
+_fast_widgets: dict[int, tuple] = {}
+
+
+def _fast_widget(widget):
+    """The fast twin of one of WTForms' stock widgets (the same settings: input type, multiple),
+    or None for any other widget. Stock widgets are a few shared instances: one twin each."""
+    entry = _fast_widgets.get(id(widget))
+    if entry is None:
+        kind = type(widget)
+        if kind in _FAST_CLASSES:
+            fast_class = _FAST_CLASSES[kind]
+        elif isinstance(widget, widgets.Input) and kind.__module__ == widgets.Input.__module__:
+            # Input and its subclasses call self.html_params: a subclass with ours is all it takes.
+            fast_class = _FAST_CLASSES.setdefault(
+                kind, type(kind.__name__, (kind,), {"html_params": staticmethod(html_attributes)})
+            )
+        else:
+            return None
+        twin = fast_class.__new__(fast_class)
+        twin.__dict__.update(widget.__dict__)
+        # The widget is kept with its twin, so its id is never another object's.
+        entry = _fast_widgets[id(widget)] = (widget, twin)
+    return entry[1]
+
+
 class PortalForm(FlaskForm):
     """Every form of the portal: the input policy (portal.inputs) runs on every field after
     the field's own checks, so no form can forget it."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            """Fields drawn by WTForms' stock widgets get their fast twins (see above)."""
+            if "widget" not in unbound_field.kwargs:
+                twin = _fast_widget(getattr(unbound_field.field_class, "widget", None))
+                if twin is not None:
+                    options = {**options, "widget": twin}
+            return super().bind_field(form, unbound_field, options)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
