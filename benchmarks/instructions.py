@@ -8,7 +8,9 @@ else the machine is doing (wall-clock ratios on a shared two-core machine drift 
 The demo data (`flask seed-demo`) plus the 200-trainee cohort of benchmarks/run.py is built
 once in a temporary folder; each measurement runs Flask's test client in a fresh process on its
 own copy of that database (a shared file's WAL grows with every run and moved the counts by a
-few per cent), signed in as the person named after "=", with PYTHONHASHSEED=0: 25 requests
+few per cent), signed in as the person named after "=", with PYTHONHASHSEED=0 and the garbage
+collector set as app.py sets it for the server (a full collection falling inside one count and
+not the other moved it by more than a code change does): 25 requests
 minus 5 requests, divided by 20, so start-up and the first requests (template compiling) cancel
 out. BENCH_ROOT measures another checkout's code against the same data (before and after a
 change, side by side). Needs valgrind (`apt-get install valgrind`); a page takes minutes.
@@ -59,6 +61,9 @@ if who != "-":
     assert answer.status_code == 200, answer.status_code
 for _ in range(3):
     assert client.get(path).status_code == 200, path
+import gc
+gc.freeze()  # as app.py does for the server: the collector then skips the app's own objects
+gc.set_threshold(10_000, 10, 10)
 for _ in range(int(count)):
     client.get(path)
 shutil.rmtree(folder)

@@ -117,7 +117,9 @@ def _template_url_for(app: Flask):
             key = (request.script_root, endpoint, values.get("filename"))
             url = built.get(key)
             if url is None:
-                url = built[key] = build(endpoint, **values)
+                url = build(endpoint, **values)
+                if len(built) < 1000:  # a prefix sent by a proxy's client never grows it without end
+                    built[key] = url
         if _anchor is not None:
             url = f"{url}#{quote(_anchor, safe=ANCHOR_SAFE)}"
         return url
